@@ -1,0 +1,15 @@
+# ganrepro: load config, validate it, include the rules. Everything else lives in workflow/.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/ganrepro/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/artifacts.smk"
+include: "workflow/rules/report.smk"

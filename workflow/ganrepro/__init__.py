@@ -1,0 +1,3 @@
+"""ganrepro: a reproducibility benchmark harness for Wasserstein-GAN-family papers."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,142 @@
+"""`ganrepro` command line. Snakemake rules call these subcommands; they work by hand too."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import GanreproError
+
+EPILOG = """examples:
+  ganrepro plan                              list the runs and artifacts the config asks for
+  ganrepro plan --config scale=paper         the same at paper scale
+  ganrepro train results/runs/<run_id>       train (or resume) one run
+  ganrepro artifact wgan fig2                rebuild one artifact from finished runs
+  ganrepro report                            write results/report/index.html
+  ganrepro keep wgan                         copy paper-scale artifacts into paper_tables/wgan/reproduced/
+The whole pipeline is normally driven by `snakemake --cores N` from the repository root."""
+
+
+def _overrides(items: list[str]) -> dict:
+    import yaml
+
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise GanreproError(f"--config expects KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k] = yaml.safe_load(v)
+    return out
+
+
+def _plan(args: argparse.Namespace):
+    from .plan import build_plan, load_config
+
+    cfg = load_config(args.configfile, _overrides(args.config))
+    return cfg, build_plan(cfg)
+
+
+def cmd_plan(args: argparse.Namespace) -> None:
+    from .plan import describe
+
+    _, plan = _plan(args)
+    print(describe(plan))
+
+
+def cmd_write_run_config(args: argparse.Namespace) -> None:
+    from .plan import dump_json
+    from .utils import atomic_write_text
+
+    _, plan = _plan(args)
+    run_dir = Path(args.run_dir)
+    if run_dir.name not in plan.runs:
+        raise GanreproError(f"run {run_dir.name!r} is not in the current plan; see `ganrepro plan`")
+    atomic_write_text(run_dir / "config.json", dump_json(plan.runs[run_dir.name].config) + "\n")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from .engine import train
+
+    st = train(args.run_dir, device=args.device, progress=not args.no_progress, threads=args.threads)
+    print(f"{args.run_dir}: {st['status']} after {st['iterations_done']} iterations "
+          f"({st['wall_time_s']:.1f} s, {st['its_per_s']} it/s)")
+
+
+def cmd_artifact(args: argparse.Namespace) -> None:
+    from .artifacts import build
+
+    cfg, plan = _plan(args)
+    prov = build(plan.artifact(args.paper, args.artifact), cfg["scale"], cfg["seeds"])
+    print(f"wrote results/paper_tables/{args.paper}/{args.artifact}.{{csv,png,provenance.json}} (scale={prov['scale']})")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from .report import write_report
+
+    cfg, plan = _plan(args)
+    path = write_report(plan)
+    print(f"wrote {path}")
+
+
+def cmd_keep(args: argparse.Namespace) -> None:
+    from .keep import keep
+
+    for p in keep(args.paper, force=args.force):
+        print(f"kept {p}")
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    cfg, plan = _plan(args)
+    print(f"config and {len(plan.papers)} paper spec(s) are valid: {len(plan.artifacts())} artifacts, {len(plan.runs)} runs")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="ganrepro",
+        description="Reproducibility harness for Wasserstein-GAN-family papers.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = ap.add_subparsers(dest="cmd", required=True, metavar="SUBCOMMAND")
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--configfile", help="config file (default: config/config.yaml)")
+        p.add_argument("--config", nargs="*", metavar="KEY=VALUE", help="override config keys, as in snakemake")
+        return p
+
+    p = with_config(sub.add_parser("plan", help="list the runs and artifacts the config expands to"))
+    p.set_defaults(fn=cmd_plan)
+    p = with_config(sub.add_parser("validate", help="validate config/config.yaml and the paper folders"))
+    p.set_defaults(fn=cmd_validate)
+    p = with_config(sub.add_parser("run-config", help="write a run folder's resolved config.json (used by the DAG)"))
+    p.add_argument("run_dir")
+    p.set_defaults(fn=cmd_write_run_config)
+    p = sub.add_parser("train", help="train or resume one run folder (needs its config.json)")
+    p.add_argument("run_dir")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(fn=cmd_train)
+    p = with_config(sub.add_parser("artifact", help="build one artifact (CSV + PNG + provenance) from finished runs"))
+    p.add_argument("paper")
+    p.add_argument("artifact")
+    p.set_defaults(fn=cmd_artifact)
+    p = with_config(sub.add_parser("report", help="write results/report/index.html with claim verdicts"))
+    p.set_defaults(fn=cmd_report)
+    p = sub.add_parser("keep", help="copy a paper's non-smoke artifacts + provenance into paper_tables/<paper>/reproduced/")
+    p.add_argument("paper")
+    p.add_argument("--force", action="store_true", help="keep even if some artifacts are missing")
+    p.set_defaults(fn=cmd_keep)
+
+    args = ap.parse_args(argv)
+    try:
+        args.fn(args)
+    except GanreproError as e:
+        print(f"ganrepro: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

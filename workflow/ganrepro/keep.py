@@ -1,0 +1,46 @@
+"""Copy a paper's non-smoke artifacts (CSV, PNG, provenance) into paper_tables/<paper>/reproduced/ for committing.
+
+Paper-scale runs take hours; keeping their artifacts in git lets the report show them on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from .errors import GanreproError
+from .plan import load_paper
+from .utils import repo_root
+
+
+def keep(paper: str, force: bool = False) -> list[Path]:
+    root = repo_root()
+    spec = load_paper(root / "paper_tables" / paper)
+    src_dir = root / "results" / "paper_tables" / paper
+    dst_dir = root / "paper_tables" / paper / "reproduced"
+    todo = []
+    for name in spec["artifacts"]:
+        prov_path = src_dir / f"{name}.provenance.json"
+        if not prov_path.exists():
+            if force:
+                continue
+            raise GanreproError(f"{prov_path} missing: build artifact {paper}/{name} first (or pass --force to skip it)")
+        prov = json.loads(prov_path.read_text())
+        if prov["scale"] == "smoke":
+            raise GanreproError(
+                f"{prov_path}: artifact {paper}/{name} was made at scale=smoke; only non-smoke results are kept. "
+                "Rebuild with: snakemake --cores N --config scale=paper"
+            )
+        todo.append(name)
+    dst_dir.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for name in todo:
+        for ext in ("csv", "png", "provenance.json"):
+            src = src_dir / f"{name}.{ext}"
+            if src.exists():
+                tmp = dst_dir / f".{name}.{ext}.tmp"
+                shutil.copyfile(src, tmp)
+                tmp.replace(dst_dir / f"{name}.{ext}")
+                kept.append(dst_dir / f"{name}.{ext}")
+    return kept

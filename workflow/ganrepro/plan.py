@@ -1,0 +1,231 @@
+"""Expand paper folders + config into the concrete plan: runs (one per run spec x seed) and artifacts.
+
+The Snakemake DAG, the CLI and the report all read this one plan, so they always agree. Adding a paper is a
+new folder under paper_tables/ with a paper.yaml; nothing here or in the rules changes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import GanreproError
+from .utils import config_hash, deep_merge, repo_root
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+RUN_DEFAULTS = {"train_generator": True, "log_every": 10, "threads": 1, "accelerator": "gpu"}
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        with open(path) as f:
+            return yaml.safe_load(f)
+    except FileNotFoundError as e:
+        raise GanreproError(f"{path}: file not found") from e
+    except yaml.YAMLError as e:
+        raise GanreproError(f"{path}: not valid YAML ({e}); fix the syntax at the position shown") from e
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    return _load_yaml(SCHEMA_DIR / f"{name}.schema.yaml")
+
+
+def _validate(obj: Any, schema_name: str, where: str) -> None:
+    validator = jsonschema.Draft202012Validator(schema(schema_name))
+    errors = sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        key = "/".join(str(p) for p in e.absolute_path) or "(top level)"
+        raise GanreproError(f"{where}: invalid value at key '{key}': {e.message}")
+
+
+def _set_defaults(cfg: dict[str, Any]) -> dict[str, Any]:
+    out = dict(cfg)
+    for k, spec in schema("config")["properties"].items():
+        if k not in out and "default" in spec:
+            out[k] = spec["default"]
+    return out
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Load config/config.yaml (or `path`), apply overrides, fill defaults and validate against the schema."""
+    root = repo_root()
+    path = Path(path) if path else root / "config" / "config.yaml"
+    cfg = _load_yaml(path) or {}
+    if not isinstance(cfg, dict):
+        raise GanreproError(f"{path}: expected a mapping of keys to values")
+    cfg.update(overrides or {})
+    cfg = _set_defaults(cfg)
+    _validate(cfg, "config", str(path))
+    return cfg
+
+
+@cache
+def registry_defaults(name: str) -> dict[str, Any]:
+    """config/{methods,nets,datasets}.yaml: the reference default hyperparameters."""
+    return _load_yaml(repo_root() / "config" / f"{name}.yaml") or {}
+
+
+# ------------------------------------------------------------------------------------------------------
+@dataclass
+class Run:
+    paper: str
+    key: str  # the run's name inside its paper.yaml
+    seed: int
+    config: dict[str, Any]  # fully resolved; its hash names the folder
+    run_id: str
+
+    @property
+    def dir(self) -> Path:
+        return repo_root() / "results" / "runs" / self.run_id
+
+
+@dataclass
+class Artifact:
+    paper: str
+    name: str
+    kind: str
+    spec: dict[str, Any]  # resolved for the scale
+    runs: dict[str, list[Run]] = field(default_factory=dict)  # run key -> one Run per seed
+
+    @property
+    def out_dir(self) -> Path:
+        return repo_root() / "results" / "paper_tables" / self.paper
+
+
+@dataclass
+class Paper:
+    name: str
+    folder: Path
+    spec: dict[str, Any]
+    artifacts: dict[str, Artifact] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    config: dict[str, Any]
+    papers: dict[str, Paper]
+    runs: dict[str, Run]  # run_id -> Run
+
+    def artifacts(self) -> list[Artifact]:
+        return [a for p in self.papers.values() for a in p.artifacts.values()]
+
+    def artifact(self, paper: str, name: str) -> Artifact:
+        try:
+            return self.papers[paper].artifacts[name]
+        except KeyError as e:
+            raise GanreproError(f"no artifact {paper}/{name} in the plan; see `ganrepro plan`") from e
+
+
+def resolve_run(paper: str, key: str, spec: dict[str, Any], seed: int, scale: str) -> dict[str, Any]:
+    from . import data, methods, nets
+
+    spec = deep_merge(spec, (spec.get("at_scale") or {}).get(scale, {}))
+    spec.pop("at_scale", None)
+    spec.pop("note", None)
+    where = f"paper_tables/{paper}/paper.yaml: runs.{key}"
+    if spec["method"] not in methods.METHODS:
+        _unknown(where, "method", spec["method"], methods.METHODS.names())
+    if spec["dataset"] not in data.DATASETS:
+        _unknown(where, "dataset", spec["dataset"], data.DATASETS.names())
+    for role in ("G", "D"):
+        if spec[role]["name"] not in nets.NETS:
+            _unknown(where, f"{role}.name", spec[role]["name"], nets.NETS.names())
+    m_def, n_def, d_def = (registry_defaults(n) for n in ("methods", "nets", "datasets"))
+    cfg = {k: v for k, v in RUN_DEFAULTS.items()}
+    cfg.update({k: v for k, v in spec.items() if k not in ("method", "method_config", "dataset", "dataset_config", "G", "D")})
+    cfg["method"] = {"name": spec["method"], **deep_merge(m_def.get(spec["method"], {}), spec.get("method_config") or {})}
+    cfg["dataset"] = {"name": spec["dataset"], **deep_merge(d_def.get(spec["dataset"], {}), spec.get("dataset_config") or {})}
+    for role in ("G", "D"):
+        kw = {k: v for k, v in spec[role].items() if k != "name"}
+        cfg[role] = {"name": spec[role]["name"], **deep_merge(n_def.get(spec[role]["name"], {}), kw)}
+    cfg.setdefault("snapshot_every", cfg["iterations"])
+    cfg.setdefault("checkpoint_every", cfg["iterations"])
+    cfg["seed"] = seed
+    cfg["scale"] = scale
+    return cfg
+
+
+def _unknown(where: str, what: str, value: str, valid: list[str]) -> None:
+    raise GanreproError(f"{where}: unknown {what} {value!r}; valid names: {', '.join(valid)}")
+
+
+def run_id(cfg: dict[str, Any]) -> str:
+    """Readable prefix + hash of the resolved config: identical runs from two papers share one folder."""
+    return f"{cfg['method']['name']}-{cfg['dataset']['name']}-s{cfg['seed']}-{cfg['scale']}-{config_hash(cfg)}"
+
+
+def load_paper(folder: Path) -> dict[str, Any]:
+    path = folder / "paper.yaml"
+    spec = _load_yaml(path)
+    _validate(spec, "paper", str(path))
+    if spec["paper"] != folder.name:
+        raise GanreproError(f"{path}: 'paper: {spec['paper']}' must equal the folder name '{folder.name}'")
+    from .artifacts import KINDS
+
+    for name, art in spec["artifacts"].items():
+        for r in art.get("runs", []):
+            if r not in spec["runs"]:
+                raise GanreproError(
+                    f"{path}: artifact '{name}' needs run '{r}', which is not declared under 'runs:' "
+                    f"(declared: {', '.join(spec['runs']) or 'none'})"
+                )
+        if art["kind"] not in KINDS:
+            _unknown(f"{path}: artifacts.{name}", "artifact kind", art["kind"], KINDS.names())
+    for claim in spec["claims"]:
+        if claim["artifact"] not in spec["artifacts"]:
+            raise GanreproError(
+                f"{path}: claim '{claim['id']}' refers to artifact '{claim['artifact']}', which is not declared"
+            )
+    return spec
+
+
+def build_plan(config: dict[str, Any], tables_dir: Path | None = None) -> Plan:
+    tables_dir = tables_dir or repo_root() / "paper_tables"
+    scale, seeds = config["scale"], list(config["seeds"])
+    papers: dict[str, Paper] = {}
+    runs: dict[str, Run] = {}
+    for name in config["papers"]:
+        folder = tables_dir / name
+        if not (folder / "paper.yaml").exists():
+            available = sorted(p.name for p in tables_dir.iterdir() if (p / "paper.yaml").exists())
+            raise GanreproError(
+                f"config key 'papers' lists {name!r} but {folder}/paper.yaml does not exist; "
+                f"available papers: {', '.join(available)}"
+            )
+        spec = load_paper(folder)
+        paper = Paper(name, folder, spec)
+        for aname, aspec in spec["artifacts"].items():
+            resolved = deep_merge(aspec, (aspec.get("at_scale") or {}).get(scale, {}))
+            resolved.pop("at_scale", None)
+            art = Artifact(name, aname, aspec["kind"], resolved)
+            for key in aspec.get("runs", []):
+                for seed in seeds:
+                    cfg = resolve_run(name, key, spec["runs"][key], seed, scale)
+                    rid = run_id(cfg)
+                    run = runs.setdefault(rid, Run(name, key, seed, cfg, rid))
+                    art.runs.setdefault(key, []).append(run)
+            paper.artifacts[aname] = art
+        papers[name] = paper
+    return Plan(config, papers, runs)
+
+
+def describe(plan: Plan) -> str:
+    lines = [f"scale={plan.config['scale']} seeds={plan.config['seeds']} papers={list(plan.papers)}"]
+    for a in plan.artifacts():
+        rs = ", ".join(f"{k}x{len(v)}" for k, v in a.runs.items()) or "no runs"
+        lines.append(f"  {a.paper}/{a.name} [{a.kind}] <- {rs}")
+    lines.append(f"{len(plan.runs)} distinct runs:")
+    lines += [f"  {rid}" for rid in sorted(plan.runs)]
+    return "\n".join(lines)
+
+
+def dump_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True)

@@ -1,0 +1,155 @@
+"""results/report/index.html: per paper and artifact, what the paper says, what was measured, and the verdicts.
+
+For each artifact the report shows the fresh result under results/paper_tables/ (at the configured scale) and,
+when no fresher result of the same scale exists, the committed one under paper_tables/<paper>/reproduced/.
+Smoke-scale results carry a NOT COMPARABLE label wherever they appear.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .claims import evaluate
+from .plan import Plan
+from .utils import atomic_to_csv, atomic_write_text, git_commit, now_iso, repo_root
+
+CSS = """
+body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}
+h1{margin-bottom:.2em} h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
+.banner{background:#fff3cd;border:1px solid #e0c36a;padding:.6em 1em;border-radius:6px}
+.card{border:1px solid #ddd;border-radius:8px;padding:1em;margin:1em 0}
+.src{border-left:4px solid #bbb;padding-left:.8em;margin:1em 0}
+.badge{display:inline-block;padding:.1em .5em;border-radius:4px;font-size:.85em;font-weight:600;margin-right:.3em}
+.smoke{background:#f8d7da;color:#842029}.paper{background:#d1e7dd;color:#0f5132}
+.holds{background:#d1e7dd;color:#0f5132}.fails{background:#f8d7da;color:#842029}.notrun{background:#e2e3e5;color:#41464b}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right}
+th{background:#f5f5f5} td.l,th.l{text-align:left} img{max-width:100%;border:1px solid #eee}
+.quote{font-style:italic;color:#444} small{color:#666}
+"""
+
+
+def _img(path: Path) -> str:
+    if not path.exists():
+        return "<p><small>(no figure)</small></p>"
+    b64 = base64.b64encode(path.read_bytes()).decode()
+    return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{b64}">'
+
+
+def _sources(paper: str, name: str, scale: str) -> list[dict[str, Any]]:
+    """Fresh result (configured scale), plus the committed one unless a fresh result of its scale is present."""
+    root = repo_root()
+    out = []
+    fresh = root / "results" / "paper_tables" / paper
+    kept = root / "paper_tables" / paper / "reproduced"
+    fresh_prov = None
+    if (fresh / f"{name}.csv").exists() and (fresh / f"{name}.provenance.json").exists():
+        fresh_prov = json.loads((fresh / f"{name}.provenance.json").read_text())
+        out.append({"label": "this run", "dir": fresh, "prov": fresh_prov})
+    if (kept / f"{name}.csv").exists() and (kept / f"{name}.provenance.json").exists():
+        kprov = json.loads((kept / f"{name}.provenance.json").read_text())
+        if fresh_prov is None or fresh_prov["scale"] != kprov["scale"]:
+            out.append({"label": "committed (paper_tables/%s/reproduced)" % paper, "dir": kept, "prov": kprov})
+    return out
+
+
+def _scale_badge(scale: str) -> str:
+    if scale == "smoke":
+        return '<span class="badge smoke">scale: smoke &mdash; NOT COMPARABLE</span>'
+    return f'<span class="badge paper">scale: {html.escape(scale)}</span>'
+
+
+def _verdict_badge(v: str) -> str:
+    cls = {"holds": "holds", "fails": "fails"}.get(v, "notrun")
+    return f'<span class="badge {cls}">{html.escape(v)}</span>'
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return html.escape(str(x))
+
+
+def _table(df: pd.DataFrame, max_rows: int = 14) -> str:
+    show = df[df["final"]] if "final" in df.columns else df
+    if len(show) > max_rows:
+        idx = sorted(set(list(range(0, len(show), max(1, len(show) // max_rows)))[:max_rows]))
+        show = show.iloc[idx]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in show.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in r) + "</tr>" for r in show.itertuples(index=False))
+    note = " (final snapshot rows)" if "final" in df.columns else ""
+    return f"<table><tr>{head}</tr>{rows}</table><small>{len(show)} of {len(df)} rows shown{note}</small>"
+
+
+def write_report(plan: Plan) -> Path:
+    root = repo_root()
+    cfg = plan.config
+    out_dir = root / "results" / "report"
+    claim_rows: list[dict[str, Any]] = []
+    parts = [f"<h1>ganrepro report</h1><p>{now_iso()} &middot; git {html.escape(git_commit())} &middot; "
+             f"scale <b>{cfg['scale']}</b> &middot; seeds {cfg['seeds']} &middot; papers {', '.join(cfg['papers'])}</p>"]
+    if cfg["scale"] == "smoke":
+        parts.append('<p class="banner"><b>Smoke scale.</b> Runs are shortened and stand-in data may be used; '
+                     "numbers from this run are <b>not comparable</b> to the papers. Committed paper-scale results "
+                     "are shown beside them where they exist.</p>")
+    for pname, paper in plan.papers.items():
+        spec = paper.spec
+        parts.append(f"<h2>{html.escape(spec['title'])} <small>({pname})</small></h2>"
+                     f"<p>{html.escape(spec['citation'])}<br><small>Deviations from the paper and reference code: "
+                     f"paper_tables/{pname}/DEVIATIONS.md</small></p>")
+        for aname, aspec in spec["artifacts"].items():
+            parts.append(f'<div class="card"><h3>{pname} {aname}: {html.escape(aspec["title"])}</h3>'
+                         f'<p><b>Paper ({html.escape(aspec["where"])}):</b> <span class="quote">'
+                         f'{html.escape(aspec["paper_says"])}</span></p>')
+            claims = [c for c in spec["claims"] if c["artifact"] == aname]
+            sources = _sources(pname, aname, cfg["scale"])
+            if not sources:
+                parts.append("<p>" + _verdict_badge("not run") + " no result yet</p>")
+                for c in claims:
+                    res = evaluate(c, None)
+                    claim_rows.append({"paper": pname, "claim": c["id"], "artifact": aname, "source": "none",
+                                       "scale": "", "comparable": False, **res})
+            for src in sources:
+                prov = src["prov"]
+                df = pd.read_csv(src["dir"] / f"{aname}.csv")
+                runs = prov.get("runs", [])
+                n_div = sum(r["status"] == "diverged" for r in runs)
+                parts.append(
+                    f'<div class="src"><p><b>{html.escape(src["label"])}</b> {_scale_badge(prov["scale"])}'
+                    f'<span class="badge notrun">data: {html.escape(prov["data"])}</span>'
+                    f'<span class="badge notrun">seeds: {html.escape(str(prov["seeds"] or "n/a"))}</span><br>'
+                    f'<small>{len(runs)} runs ({n_div} diverged), training {prov["train_wall_time_s"]:.0f} s, '
+                    f'artifact {prov["artifact_wall_time_s"]:.0f} s, git {html.escape(prov["git_commit"][:12])}, '
+                    f'{html.escape(prov["date"])}, weights: {html.escape(str(prov["weights"]))}</small></p>'
+                )
+                parts.append(_img(src["dir"] / f"{aname}.png"))
+                parts.append(_table(df))
+                if claims:
+                    parts.append("<table><tr><th class=l>claim</th><th class=l>check</th><th>measured</th>"
+                                 "<th>reference</th><th class=l>verdict</th></tr>")
+                for c in claims:
+                    res = evaluate(c, df)
+                    comparable = prov["scale"] != "smoke"
+                    verdict = res["verdict"] + ("" if comparable or res["verdict"] == "not run" else " (not comparable)")
+                    claim_rows.append({"paper": pname, "claim": c["id"], "artifact": aname, "source": src["label"],
+                                       "scale": prov["scale"], "comparable": comparable, **res})
+                    parts.append(
+                        f'<tr><td class=l>{html.escape(c["statement"])}<br><small>tolerance: '
+                        f'{html.escape(c["tolerance_reason"])}</small></td><td class=l><small>{html.escape(res["check"])}'
+                        f'</small></td><td>{_fmt(res["measured"])}</td><td>{_fmt(res["reference"])}</td>'
+                        f'<td class=l>{_verdict_badge(verdict)}<br><small>{html.escape(res["detail"])}</small></td></tr>'
+                    )
+                if claims:
+                    parts.append("</table>")
+                parts.append("</div>")
+            parts.append("</div>")
+    page = f"<!doctype html><html><head><meta charset=utf-8><title>ganrepro report</title><style>{CSS}</style></head><body>"
+    page += "\n".join(parts) + "</body></html>\n"
+    atomic_to_csv(pd.DataFrame(claim_rows), out_dir / "claims.csv")
+    atomic_write_text(out_dir / "index.html", page)
+    return out_dir / "index.html"

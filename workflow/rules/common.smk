@@ -1,0 +1,39 @@
+# The plan (runs x seeds, artifacts) comes from ganrepro.plan, which reads paper_tables/<paper>/paper.yaml.
+# Adding a paper folder adds its runs and artifacts here without any rule edit.
+try:
+    from ganrepro.errors import GanreproError
+    from ganrepro.plan import build_plan
+except ImportError as e:
+    raise WorkflowError(f"the ganrepro package is not importable ({e}); install it with: pip install -e .")
+
+try:
+    PLAN = build_plan(config)
+except GanreproError as e:
+    raise WorkflowError(f"ganrepro: {e}")
+
+RUN_IDS = sorted(PLAN.runs)
+ARTIFACTS = PLAN.artifacts()
+CONFIG_ARGS = f"--config scale={config['scale']} seeds=[{','.join(map(str, config['seeds']))}] papers=[{','.join(config['papers'])}]"
+
+
+def run_gpus(wc):
+    # Only runs that want an accelerator ask SLURM for one, and never when the config says cpu.
+    run = PLAN.runs[wc.run]
+    return 1 if run.config["accelerator"] == "gpu" and config["device"] != "cpu" else 0
+
+
+def artifact_inputs(wc):
+    art = PLAN.artifact(wc.paper, wc.artifact)
+    return [f"results/runs/{r.run_id}/status.json" for runs in art.runs.values() for r in runs]
+
+
+wildcard_constraints:
+    run="[A-Za-z0-9_.-]+",
+    paper="[a-z][a-z0-9_]*",
+    artifact="[A-Za-z0-9_]+",
+
+
+rule all:
+    default_target: True
+    input:
+        "results/report/index.html",

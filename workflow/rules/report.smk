@@ -1,0 +1,16 @@
+# The comparison report: published statements vs reproduced numbers, with claim verdicts.
+
+
+rule report:
+    input:
+        [f"results/paper_tables/{a.paper}/{a.name}.csv" for a in ARTIFACTS],
+    output:
+        html="results/report/index.html",
+        claims="results/report/claims.csv",
+    localrule: True
+    log:
+        "results/logs/report.log",
+    message:
+        "writing the report"
+    shell:
+        "ganrepro report {CONFIG_ARGS} > {log} 2>&1"

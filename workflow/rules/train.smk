@@ -1,0 +1,30 @@
+# One training run = one folder under results/runs/, named by a readable prefix + the config hash.
+
+
+rule run_config:
+    output:
+        "results/runs/{run}/config.json",
+    localrule: True
+    message:
+        "resolved config for {wildcards.run}"
+    shell:
+        "ganrepro run-config results/runs/{wildcards.run} {CONFIG_ARGS}"
+
+
+rule train:
+    input:
+        "results/runs/{run}/config.json",
+    output:
+        "results/runs/{run}/status.json",
+    log:
+        "results/logs/train/{run}.log",
+    threads: lambda wc: PLAN.runs[wc.run].config["threads"]
+    resources:
+        gpu=run_gpus,
+    params:
+        progress="" if config.get("progress", True) else "--no-progress",
+    message:
+        "training {wildcards.run}"
+    shell:
+        "ganrepro train results/runs/{wildcards.run} --device {config[device]} --threads {threads} "
+        "{params.progress} > {log} 2>&1"
