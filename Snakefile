@@ -13,3 +13,9 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/artifacts.smk"
 include: "workflow/rules/report.smk"
+
+
+# The default target must be defined here: Snakemake resets the default target after each include.
+rule all:
+    input:
+        "results/report/index.html",

@@ -10,6 +10,11 @@ rule artifact:
         prov="results/paper_tables/{paper}/{artifact}.provenance.json",
     log:
         "results/logs/artifact/{paper}/{artifact}.log",
+    params:
+        # in params so that Snakemake rebuilds the artifact when the scale, seeds or its spec change
+        scale=config["scale"],
+        seeds=config["seeds"],
+        spec=lambda wc: config_hash(PLAN.artifact(wc.paper, wc.artifact).spec),
     message:
         "building {wildcards.paper}/{wildcards.artifact}"
     shell:

@@ -3,6 +3,7 @@
 try:
     from ganrepro.errors import GanreproError
     from ganrepro.plan import build_plan
+    from ganrepro.utils import config_hash
 except ImportError as e:
     raise WorkflowError(f"the ganrepro package is not importable ({e}); install it with: pip install -e .")
 
@@ -31,9 +32,3 @@ wildcard_constraints:
     run="[A-Za-z0-9_.-]+",
     paper="[a-z][a-z0-9_]*",
     artifact="[A-Za-z0-9_]+",
-
-
-rule all:
-    default_target: True
-    input:
-        "results/report/index.html",

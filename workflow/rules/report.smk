@@ -10,6 +10,10 @@ rule report:
     localrule: True
     log:
         "results/logs/report.log",
+    params:
+        scale=config["scale"],
+        seeds=config["seeds"],
+        papers=config["papers"],
     message:
         "writing the report"
     shell:

@@ -1,0 +1,41 @@
+import json
+import subprocess
+
+import pytest
+
+from ganrepro.cli import main
+
+
+def test_help_lists_subcommands():
+    out = subprocess.run(["ganrepro", "--help"], capture_output=True, text=True).stdout
+    for sub in ("plan", "validate", "train", "artifact", "report", "keep"):
+        assert sub in out
+
+
+def test_errors_are_one_line_with_exit_2(repo_copy, capsys):
+    assert main(["plan", "--config", "scale=huge"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ganrepro: error:") and "huge" in err and "Traceback" not in err
+
+
+def test_keep_refuses_smoke_results(repo_copy, capsys):
+    d = repo_copy / "results" / "paper_tables" / "wgan"
+    d.mkdir(parents=True)
+    for name in ("fig1", "fig2", "fig3"):
+        (d / f"{name}.csv").write_text("a\n1\n")
+        (d / f"{name}.provenance.json").write_text(json.dumps({"scale": "smoke"}))
+    assert main(["keep", "wgan"]) == 2
+    assert "scale=smoke" in capsys.readouterr().err
+    assert not (repo_copy / "paper_tables" / "wgan" / "reproduced").exists()
+
+
+@pytest.mark.parametrize("scale", ["paper"])
+def test_keep_copies_paper_results(repo_copy, scale):
+    d = repo_copy / "results" / "paper_tables" / "wgan"
+    d.mkdir(parents=True)
+    for name in ("fig1", "fig2", "fig3"):
+        (d / f"{name}.csv").write_text("a\n1\n")
+        (d / f"{name}.provenance.json").write_text(json.dumps({"scale": scale}))
+    assert main(["keep", "wgan"]) == 0
+    kept = repo_copy / "paper_tables" / "wgan" / "reproduced"
+    assert sorted(p.name for p in kept.iterdir())[:2] == ["fig1.csv", "fig1.provenance.json"]
