@@ -1,7 +1,6 @@
 import math
 
 import pandas as pd
-
 from ganrepro.claims import evaluate
 
 

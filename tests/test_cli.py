@@ -2,7 +2,6 @@ import json
 import subprocess
 
 import pytest
-
 from ganrepro.cli import main
 
 

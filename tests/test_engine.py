@@ -2,7 +2,6 @@ import json
 
 import pandas as pd
 import torch
-
 from ganrepro.engine import train
 from ganrepro.utils import sha256_file
 
@@ -33,7 +32,7 @@ def test_different_seed_different_losses(tmp_path):
 
 
 def test_run_folder_contents_and_status(tmp_path):
-    st = _run(tmp_path / "r", tiny_run_config())
+    _run(tmp_path / "r", tiny_run_config())
     d = tmp_path / "r"
     assert sorted(p.name for p in (d / "snapshots").iterdir()) == ["it_0000010.pt", "it_0000020.pt"]
     assert (d / "ckpt" / "last.pt").exists()
@@ -75,7 +74,6 @@ def test_divergence_is_recorded_not_raised(tmp_path):
 
 def test_corrupt_checkpoint_is_set_aside(tmp_path):
     import pytest
-
     from ganrepro.errors import GanreproError
 
     d = tmp_path / "c"

@@ -4,7 +4,6 @@ import shutil
 
 import pytest
 import yaml
-
 from ganrepro.errors import GanreproError
 from ganrepro.plan import build_plan, load_config
 

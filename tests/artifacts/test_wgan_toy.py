@@ -1,7 +1,6 @@
 import math
 
 import pandas as pd
-
 from ganrepro.artifacts import build
 from ganrepro.plan import build_plan, load_config
 

@@ -2,7 +2,6 @@ import math
 
 import pytest
 import torch
-
 from ganrepro import methods, nets
 from ganrepro.errors import GanreproError
 from ganrepro.methods.wgangp import gradient_penalty

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from ganrepro.data.toy import eight_gaussian_centres
 from ganrepro.metrics.toy import mode_stats, w1_exact
 

@@ -23,7 +23,15 @@ import torch
 
 from . import data, methods, nets
 from .errors import GanreproError
-from .utils import atomic_to_csv, atomic_torch_save, atomic_write_json, config_hash, git_commit, hardware, now_iso
+from .utils import (
+    atomic_to_csv,
+    atomic_torch_save,
+    atomic_write_json,
+    config_hash,
+    git_commit,
+    hardware,
+    now_iso,
+)
 
 
 def resolve_device(name: str) -> str:

@@ -54,7 +54,7 @@ def _sources(paper: str, name: str, scale: str) -> list[dict[str, Any]]:
     if (kept / f"{name}.csv").exists() and (kept / f"{name}.provenance.json").exists():
         kprov = json.loads((kept / f"{name}.provenance.json").read_text())
         if fresh_prov is None or fresh_prov["scale"] != kprov["scale"]:
-            out.append({"label": "committed (paper_tables/%s/reproduced)" % paper, "dir": kept, "prov": kprov})
+            out.append({"label": f"committed (paper_tables/{paper}/reproduced)", "dir": kept, "prov": kprov})
     return out
 
 
