@@ -38,3 +38,14 @@ def test_keep_copies_paper_results(repo_copy, scale):
     assert main(["keep", "wgan"]) == 0
     kept = repo_copy / "paper_tables" / "wgan" / "reproduced"
     assert sorted(p.name for p in kept.iterdir())[:2] == ["fig1.csv", "fig1.provenance.json"]
+
+
+def test_keep_selected_artifacts_only(repo_copy):
+    d = repo_copy / "results" / "paper_tables" / "wgan"
+    d.mkdir(parents=True)
+    (d / "fig1.csv").write_text("a\n1\n")
+    (d / "fig1.provenance.json").write_text(json.dumps({"scale": "paper"}))
+    (d / "fig2.provenance.json").write_text(json.dumps({"scale": "smoke"}))
+    assert main(["keep", "wgan", "fig1"]) == 0
+    assert main(["keep", "wgan", "fig9"]) == 2
+    assert not (repo_copy / "paper_tables" / "wgan" / "reproduced" / "fig2.csv").exists()

@@ -82,7 +82,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 def cmd_keep(args: argparse.Namespace) -> None:
     from .keep import keep
 
-    for p in keep(args.paper, force=args.force):
+    for p in keep(args.paper, force=args.force, only=args.artifacts):
         print(f"kept {p}")
 
 
@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_report)
     p = sub.add_parser("keep", help="copy a paper's non-smoke artifacts + provenance into paper_tables/<paper>/reproduced/")
     p.add_argument("paper")
-    p.add_argument("--force", action="store_true", help="keep even if some artifacts are missing")
+    p.add_argument("artifacts", nargs="*", help="only these artifacts (default: all the paper declares)")
+    p.add_argument("--force", action="store_true", help="skip artifacts that have not been built")
     p.set_defaults(fn=cmd_keep)
 
     args = ap.parse_args(argv)

@@ -14,13 +14,15 @@ from .plan import load_paper
 from .utils import repo_root
 
 
-def keep(paper: str, force: bool = False) -> list[Path]:
+def keep(paper: str, force: bool = False, only: list[str] | None = None) -> list[Path]:
     root = repo_root()
     spec = load_paper(root / "paper_tables" / paper)
     src_dir = root / "results" / "paper_tables" / paper
     dst_dir = root / "paper_tables" / paper / "reproduced"
     todo = []
-    for name in spec["artifacts"]:
+    for name in only or spec["artifacts"]:
+        if name not in spec["artifacts"]:
+            raise GanreproError(f"paper {paper} has no artifact {name!r}; declared: {', '.join(spec['artifacts'])}")
         prov_path = src_dir / f"{name}.provenance.json"
         if not prov_path.exists():
             if force:
