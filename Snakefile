@@ -6,6 +6,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# snakemake --config parses list items as strings (seeds=[0] -> ['0']); seeds are integers
+if isinstance(config.get("seeds"), list):
+    config["seeds"] = [int(s) if isinstance(s, str) and s.isdigit() else s for s in config["seeds"]]
 validate(config, "workflow/ganrepro/schemas/config.schema.yaml")
 
 
