@@ -34,6 +34,11 @@ class Method:
         self.opt_G = make_optimizer(hp["optimizer_G"], G.parameters())
         # A dedicated generator for latent noise, so its stream does not depend on anything else.
         self.noise_gen = torch.Generator(device=device).manual_seed(seed + 1_000_003)
+        self.it = 0  # current G iteration (0-based), set by the engine through begin_iteration
+
+    def begin_iteration(self, g_iter: int) -> None:
+        """Called by the engine before the critic steps of G iteration `g_iter` (schedules use self.it)."""
+        self.it = g_iter
 
     # --- the two steps -------------------------------------------------------------------------------
     def n_critic(self, g_iter: int) -> int:
@@ -47,7 +52,13 @@ class Method:
 
     # --- helpers --------------------------------------------------------------------------------------
     def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.G.nz, generator=self.noise_gen, device=self.device)
+        # latent law from config: 'normal' N(0, I) (WG, GP) or 'uniform' U(-1, 1) (BEGAN-tensorflow)
+        law = self.hp.get("latent", "normal")
+        if law == "normal":
+            return torch.randn(n, self.G.nz, generator=self.noise_gen, device=self.device)
+        if law == "uniform":
+            return torch.rand(n, self.G.nz, generator=self.noise_gen, device=self.device) * 2 - 1
+        raise GanreproError(f"method config key 'latent' is {law!r}; valid values: normal, uniform")
 
     def fake(self, n: int) -> torch.Tensor:
         with torch.no_grad():
