@@ -51,13 +51,15 @@ class Method:
         raise NotImplementedError
 
     # --- helpers --------------------------------------------------------------------------------------
-    def noise(self, n: int) -> torch.Tensor:
+    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Latent batch; `generator` defaults to the training noise stream (the engine passes its own for grids)."""
         # latent law from config: 'normal' N(0, I) (WG, GP) or 'uniform' U(-1, 1) (BEGAN-tensorflow)
         law = self.hp.get("latent", "normal")
+        gen = generator if generator is not None else self.noise_gen
         if law == "normal":
-            return torch.randn(n, self.G.nz, generator=self.noise_gen, device=self.device)
+            return torch.randn(n, self.G.nz, generator=gen, device=self.device)
         if law == "uniform":
-            return torch.rand(n, self.G.nz, generator=self.noise_gen, device=self.device) * 2 - 1
+            return torch.rand(n, self.G.nz, generator=gen, device=self.device) * 2 - 1
         raise GanreproError(f"method config key 'latent' is {law!r}; valid values: normal, uniform")
 
     def fake(self, n: int) -> torch.Tensor:
