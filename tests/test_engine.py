@@ -83,3 +83,99 @@ def test_corrupt_checkpoint_is_set_aside(tmp_path):
     with pytest.raises(GanreproError, match="unreadable"):
         train(d, device="cpu", progress=False)
     assert (d / "ckpt" / "last.pt.corrupt").exists() and sha256_file(d / "ckpt" / "last.pt.corrupt")
+
+
+def test_sigterm_writes_checkpoint_then_resume_matches_uninterrupted(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cfg = tiny_run_config(iterations=1500, snapshot_every=1500, checkpoint_every=25, log_every=25)
+    d = tmp_path / "p"
+    d.mkdir()
+    (d / "config.json").write_text(json.dumps(cfg))
+    cmd = [sys.executable, "-m", "ganrepro.cli", "train", str(d), "--device", "cpu", "--threads", "1", "--no-progress"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (d / "ckpt" / "last.pt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "Run the same command again to resume" in err
+    assert (d / "ckpt" / "last.pt").exists() and not (d / "status.json").exists()
+    stopped_at = torch.load(d / "ckpt" / "last.pt", weights_only=False)["iteration"]
+    assert 0 < stopped_at < cfg["iterations"]
+
+    st = train(d, device="cpu", progress=False, threads=1)  # the next start resumes
+    assert st["status"] == "completed" and st["resumed_from"] == stopped_at
+    ref = _run(tmp_path / "ref", cfg)
+    assert ref["status"] == "completed"
+    a = torch.load(d / "snapshots" / "it_0001500.pt", weights_only=True)
+    b = torch.load(tmp_path / "ref" / "snapshots" / "it_0001500.pt", weights_only=True)
+    for net in ("G", "D"):
+        for k in a[net]:
+            assert torch.equal(a[net][k], b[net][k]), (net, k)
+
+
+def test_loss_above_bound_is_divergence_with_reason_and_last_finite_losses(tmp_path):
+    cfg = tiny_run_config(divergence_bound=1e-9, log_every=2)  # any nonzero loss exceeds this bound
+    st = _run(tmp_path / "b", cfg)
+    assert st["status"] == "diverged" and st["diverged_at"] == 2
+    assert "exceeds divergence_bound" in st["divergence_reason"]
+    assert st["last_finite_losses"]["iteration"] == 2
+    saved = json.loads((tmp_path / "b" / "status.json").read_text())
+    assert saved["status"] == "diverged"
+
+
+def test_nan_divergence_keeps_last_finite_row(tmp_path):
+    cfg = tiny_run_config(log_every=1, iterations=200)
+    cfg["method"] = {
+        "name": "gan",
+        "optimizer_D": {"name": "adam", "lr": 1e30, "betas": [0.5, 0.999], "eps": 1e-8},
+        "optimizer_G": {"name": "adam", "lr": 1e30, "betas": [0.5, 0.999], "eps": 1e-8},
+        "critic_iters": 1,
+    }
+    st = _run(tmp_path / "n", cfg)
+    assert st["status"] == "diverged"
+    assert st["divergence_reason"].startswith("non-finite")
+    log = pd.read_csv(tmp_path / "n" / "losses.csv")
+    assert log["iteration"].iloc[-1] == st["diverged_at"]
+
+
+def test_samples_histograms_and_gradnorms_are_written(tmp_path):
+    _run(tmp_path / "r", tiny_run_config())
+    d = tmp_path / "r"
+    assert sorted(p.name for p in (d / "samples").iterdir()) == ["it_0000010.png", "it_0000020.png"]
+    hist = pd.read_csv(d / "hist" / "it_0000020.csv")
+    D_params = {"net.0.weight", "net.0.bias", "net.6.weight", "net.6.bias"}
+    assert D_params <= set(hist["param"])
+    assert (hist.groupby("param")["count"].sum() > 0).all()
+    log = pd.read_csv(d / "losses.csv")
+    grad_cols = [c for c in log.columns if c.startswith("gradnorm_D.")]
+    assert "gradnorm_D.net.0.weight" in grad_cols and (log[grad_cols] > 0).all().all()
+
+
+def test_sampling_mode_restores_bn_buffers_and_train_flag():
+    from ganrepro.engine import sampling_mode
+
+    G = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    before = {k: v.clone() for k, v in G.state_dict().items()}
+    with sampling_mode(G, "train"):
+        assert G.training
+        G(torch.randn(8, 3) * 5 + 3)  # would move the running statistics
+    after = G.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    G.eval()
+    with sampling_mode(G, "train"):
+        pass
+    assert not G.training
+
+
+def test_bad_sample_bn_mode_names_the_key(tmp_path):
+    import pytest
+    from ganrepro.errors import GanreproError
+
+    with pytest.raises(GanreproError, match="sample_bn_mode"):
+        _run(tmp_path / "x", tiny_run_config(sample_bn_mode="frozen"))

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import GanreproError
+from .errors import GanreproError, Preempted
 
 EPILOG = """examples:
   ganrepro plan                              list the runs and artifacts the config asks for
@@ -136,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     except GanreproError as e:
         print(f"ganrepro: error: {e}", file=sys.stderr)
         return 2
+    except Preempted as e:
+        # 128 + signal, the shell convention: SLURM/Snakemake see a failed job and requeue or retry it
+        print(f"ganrepro: {e}", file=sys.stderr)
+        return 128 + e.signum
     return 0
 
 
