@@ -19,4 +19,4 @@ def build(name: str, hp: dict[str, Any], G: nn.Module, D: nn.Module, seed: int, 
     return METHODS.get(name)(hp, G, D, seed=seed, device=device)
 
 
-from . import gan, wgan, wgangp  # noqa: E402,F401
+from . import began, gan, swgan, tvwgan, wgan, wgangp  # noqa: E402,F401

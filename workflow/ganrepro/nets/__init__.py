@@ -24,4 +24,4 @@ def n_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-from . import toy  # noqa: E402,F401  (registers the toy nets)
+from . import began, dcgan, gp, mlp, toy  # noqa: E402,F401  (registers the nets)
