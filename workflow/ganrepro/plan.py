@@ -127,10 +127,18 @@ class Plan:
 def resolve_run(paper: str, key: str, spec: dict[str, Any], seed: int, scale: str) -> dict[str, Any]:
     from . import data, methods, nets
 
-    spec = deep_merge(spec, (spec.get("at_scale") or {}).get(scale, {}))
-    spec.pop("at_scale", None)
-    spec.pop("note", None)
     where = f"paper_tables/{paper}/paper.yaml: runs.{key}"
+    preset = spec.get("preset")
+    if preset is not None:
+        presets = presets_table()
+        if preset not in presets:
+            _unknown(where, "preset", preset, sorted(presets))
+        spec = deep_merge(presets[preset], {k: v for k, v in spec.items() if k != "preset"})
+    spec = apply_scale(spec, scale)
+    spec.pop("note", None)
+    missing = [k for k in RUN_REQUIRED if k not in spec]
+    if missing:
+        raise GanreproError(f"{where}: missing key(s) {', '.join(missing)} (give them, or a `preset:` that has them)")
     if spec["method"] not in methods.METHODS:
         _unknown(where, "method", spec["method"], methods.METHODS.names())
     if spec["dataset"] not in data.DATASETS:
@@ -146,11 +154,31 @@ def resolve_run(paper: str, key: str, spec: dict[str, Any], seed: int, scale: st
     for role in ("G", "D"):
         kw = {k: v for k, v in spec[role].items() if k != "name"}
         cfg[role] = {"name": spec[role]["name"], **deep_merge(n_def.get(spec[role]["name"], {}), kw)}
+    if preset is not None:
+        cfg["preset"] = preset  # traceability: which named configuration the run started from
     cfg.setdefault("snapshot_every", cfg["iterations"])
     cfg.setdefault("checkpoint_every", cfg["iterations"])
     cfg["seed"] = seed
     cfg["scale"] = scale
     return cfg
+
+
+RUN_REQUIRED = ("method", "dataset", "G", "D", "batch_size", "iterations")
+
+
+def presets_table() -> dict[str, Any]:
+    """config/presets.yaml: named run configurations (SPEC §10) that paper.yaml runs can start from."""
+    return (registry_defaults("presets") or {}).get("presets", {})
+
+
+def apply_scale(spec: dict[str, Any], scale: str) -> dict[str, Any]:
+    """Merge `at_scale[scale]` into a run spec. A scale that swaps the dataset (e.g. the stand-in at smoke
+    scale) replaces dataset_config instead of merging it: a dataset's keys belong to that dataset."""
+    over = dict((spec.get("at_scale") or {}).get(scale, {}))
+    base = {k: v for k, v in spec.items() if k != "at_scale"}
+    if "dataset" in over and over["dataset"] != base.get("dataset"):
+        base.pop("dataset_config", None)
+    return deep_merge(base, over)
 
 
 def _unknown(where: str, what: str, value: str, valid: list[str]) -> None:
