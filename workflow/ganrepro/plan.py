@@ -19,7 +19,14 @@ from .errors import GanreproError
 from .utils import config_hash, deep_merge, repo_root
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
-RUN_DEFAULTS = {"train_generator": True, "log_every": 10, "threads": 1, "accelerator": "gpu"}
+RUN_DEFAULTS = {
+    "train_generator": True,
+    "log_every": 10,
+    "threads": 1,
+    "accelerator": "gpu",
+    "sample_bn_mode": "train",  # SPEC §9 #15: the references always sampled with batch-statistics BN
+    "divergence_bound": 1.0e6,  # |loss| above this ends the run as diverged (a result, not a crash)
+}
 
 
 def _load_yaml(path: Path) -> Any:
