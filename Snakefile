@@ -16,6 +16,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/artifacts.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/data.smk"
 
 
 # The default target must be defined here: Snakemake resets the default target after each include.

@@ -15,6 +15,7 @@ EPILOG = """examples:
   ganrepro artifact wgan fig2                rebuild one artifact from finished runs
   ganrepro report                            write results/report/index.html
   ganrepro keep wgan                         copy paper-scale artifacts into paper_tables/wgan/reproduced/
+  ganrepro prefetch --config allow_download=true   download + verify the datasets the plan needs (login node)
 The whole pipeline is normally driven by `snakemake --cores N` from the repository root."""
 
 
@@ -55,10 +56,35 @@ def cmd_write_run_config(args: argparse.Namespace) -> None:
     atomic_write_text(run_dir / "config.json", dump_json(plan.runs[run_dir.name].config) + "\n")
 
 
+def _sources(items: list[str] | None) -> dict[str, str] | None:
+    """--sources as a JSON object or KEY=PATH items (dataset name -> folder); None when not given."""
+    import json
+
+    if items is None:
+        return None
+    out: dict[str, str] = {}
+    for item in items:
+        if item.lstrip().startswith("{"):
+            try:
+                obj = json.loads(item)
+            except ValueError as e:
+                raise GanreproError(f"--sources: not valid JSON ({e}): {item!r}") from e
+            if not isinstance(obj, dict) or not all(isinstance(v, str) for v in obj.values()):
+                raise GanreproError(f"--sources expects a JSON object of dataset -> folder, got {item!r}")
+            out.update(obj)
+        elif "=" in item:
+            k, v = item.split("=", 1)
+            out[k] = v
+        else:
+            raise GanreproError(f"--sources expects DATASET=FOLDER items or a JSON object, got {item!r}")
+    return out
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from .engine import train
 
-    st = train(args.run_dir, device=args.device, progress=not args.no_progress, threads=args.threads)
+    st = train(args.run_dir, device=args.device, progress=not args.no_progress, threads=args.threads,
+               data_root=args.data_root, sources=_sources(args.sources))
     print(f"{args.run_dir}: {st['status']} after {st['iterations_done']} iterations "
           f"({st['wall_time_s']:.1f} s, {st['its_per_s']} it/s)")
 
@@ -84,6 +110,30 @@ def cmd_keep(args: argparse.Namespace) -> None:
 
     for p in keep(args.paper, force=args.force, only=args.artifacts):
         print(f"kept {p}")
+
+
+def cmd_prefetch(args: argparse.Namespace) -> None:
+    from .data import assets
+
+    cfg, plan = _plan(args)
+    datasets = args.datasets if args.datasets is not None else sorted({r.config["dataset"]["name"] for r in plan.runs.values()})
+    manifest = assets.load_manifest()
+    extra = list(manifest) if args.all else (args.assets or [])
+    data_root, sources = assets.resolve_data_root(cfg["data_root"]), cfg["sources"]
+    rows, ok = assets.prefetch(datasets, data_root, sources, allow_download=cfg["allow_download"], extra_assets=extra,
+                               progress=cfg.get("progress", True))
+    print(f"datasets: {', '.join(datasets) or 'none'}; data_root: {data_root}; allow_download: {cfg['allow_download']}")
+    print(assets.format_table(rows))
+    if args.pin:
+        lines = assets.pin_lines(ok, manifest)
+        print("\nfull sha256 digests to pin in config/assets.yaml:" if lines else "\nnothing to pin")
+        print("\n".join(f"  {line}" for line in lines))
+    bad = [r for r in rows if r["status"] not in ("ok", "UNPINNED")]
+    if bad:
+        raise GanreproError(f"{len(bad)} asset(s) missing or failing their checks:\n" + "\n".join(r["detail"] for r in bad))
+    if args.marker:
+        assets.write_marker(args.marker, ok)
+        print(f"wrote {args.marker}")
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -117,7 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--data-root", default=None, help="folder with datasets (default: config/config.yaml data_root)")
+    p.add_argument("--sources", nargs="*", metavar="DATASET=FOLDER",
+                   help="per-dataset folders (or one JSON object); default: config/config.yaml sources")
     p.set_defaults(fn=cmd_train)
+    p = with_config(sub.add_parser("prefetch", help="fetch (if allow_download) and verify the files the planned runs need"))
+    p.add_argument("--datasets", nargs="*", metavar="NAME", help="these datasets instead of the plan's")
+    p.add_argument("--assets", nargs="*", metavar="ASSET", help="also these assets of config/assets.yaml (e.g. Inception weights)")
+    p.add_argument("--all", action="store_true", help="every asset in config/assets.yaml")
+    p.add_argument("--pin", action="store_true", help="print the full sha256 of assets whose digest is not pinned yet")
+    p.add_argument("--marker", help="write this file listing the verified assets (used by the Snakemake rule)")
+    p.set_defaults(fn=cmd_prefetch)
     p = with_config(sub.add_parser("artifact", help="build one artifact (CSV + PNG + provenance) from finished runs"))
     p.add_argument("paper")
     p.add_argument("artifact")

@@ -213,9 +213,18 @@ def _divergence(row: dict[str, float], bound: float, G: nn.Module, D: nn.Module)
     return None
 
 
-def train(run_dir: str | Path, device: str = "auto", progress: bool = True, threads: int | None = None) -> dict[str, Any]:
+def train(
+    run_dir: str | Path,
+    device: str = "auto",
+    progress: bool = True,
+    threads: int | None = None,
+    data_root: str | Path | None = None,
+    sources: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Train the run whose resolved config is ``run_dir/config.json``; resume from ckpt/last.pt if present.
 
+    ``data_root``/``sources`` say where a real dataset's files are (default: config/config.yaml); they are not part
+    of the run config (the checksums guarantee the bytes; the sampler's provenance records paths and checksums).
     Raises Preempted (after writing a checkpoint) when SIGTERM/SIGINT arrives.
     """
     run_dir = Path(run_dir)
@@ -230,8 +239,12 @@ def train(run_dir: str | Path, device: str = "auto", progress: bool = True, thre
 
     G, D = build_models(cfg, device)
     method = methods.build(cfg["method"]["name"], cfg["method"], G, D, seed=cfg["seed"], device=device)
-    ds_kw = {k: v for k, v in cfg["dataset"].items() if k != "name"}
-    sampler = data.build(cfg["dataset"]["name"], seed=cfg["seed"], **ds_kw)
+    ds_name, ds_kw = cfg["dataset"]["name"], {k: v for k, v in cfg["dataset"].items() if k != "name"}
+    if cfg.get("scale") == "paper" and ds_name == "standin_images":
+        raise GanreproError(f"{cfg_path}: a paper-scale run uses the synthetic 'standin_images'; it is smoke-only")
+    if data.needs_files(ds_name):  # files verified here, before any training
+        ds_kw["data_root"], ds_kw["sources"] = data.assets.default_locations(data_root, sources)
+    sampler = data.build(ds_name, seed=cfg["seed"], **ds_kw)
     # fixed noise for sample grids, from its own stream so that grids never change the training trajectory
     grid_gen = torch.Generator(device=device).manual_seed(cfg["seed"] + 2_000_003)
     n_grid = GRID_SIZE if isinstance(sampler, data.IndexedSampler) else TOY_POINTS  # image datasets are indexed
@@ -341,6 +354,7 @@ def train(run_dir: str | Path, device: str = "auto", progress: bool = True, thre
         "git_commit": git_commit(),
         "config_hash": config_hash(cfg),
         "data": sampler.provenance,
+        "data_files": getattr(sampler, "provenance_files", None),
         "sample_bn_mode": bn_mode,
         "finished": now_iso(),
         "resumed_from": start or None,

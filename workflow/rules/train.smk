@@ -1,4 +1,10 @@
 # One training run = one folder under results/runs/, named by a readable prefix + the config hash.
+import json
+import shlex
+
+# where the data files are (data_root, sources): not part of the run config, the checksums guarantee the bytes;
+# a global rather than a param, so that moving the files never marks finished runs for a rerun
+SOURCES_ARG = ("--sources " + shlex.quote(json.dumps(config["sources"]))) if config.get("sources") else ""
 
 
 rule run_config:
@@ -27,4 +33,4 @@ rule train:
         "training {wildcards.run}"
     shell:
         "ganrepro train results/runs/{wildcards.run} --device {config[device]} --threads {threads} "
-        "{params.progress} > {log} 2>&1"
+        "--data-root {config[data_root]:q} {SOURCES_ARG} {params.progress} > {log} 2>&1"

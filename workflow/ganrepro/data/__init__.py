@@ -1,6 +1,8 @@
 """Dataset registry. A dataset is a sampler: ``sample(n) -> Tensor`` plus ``state_dict`` for exact resume.
 
-Every sampler carries ``provenance``: what the data is (toy recipe, real files, or a labelled stand-in).
+Every sampler carries ``provenance``: what the data is (toy recipe, real files, or a labelled stand-in). Samplers
+that read files (``needs_files = True``: the real image datasets in ``images.py``) also take ``data_root`` and
+``sources`` and verify their files (``assets.py``, config/assets.yaml) before any training.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ DATASETS = Registry("dataset")
 
 class Sampler:
     provenance: str = "unknown"
+    needs_files: bool = False  # True: build() must also get data_root and sources (where the files are)
+    labels: torch.Tensor | None = None
+    num_classes: int | None = None
 
     def __init__(self, seed: int) -> None:
         self.gen = torch.Generator().manual_seed(seed)
@@ -68,4 +73,10 @@ def build(name: str, seed: int, **kwargs: Any) -> Sampler:
     return DATASETS.get(name)(seed=seed, **kwargs)
 
 
+def needs_files(name: str) -> bool:
+    """Whether dataset ``name`` reads external files (then it takes data_root and sources)."""
+    return bool(getattr(DATASETS.get(name), "needs_files", False))
+
+
+from . import images as _images  # noqa: E402,F401  (registers the real image datasets)
 from . import standin, toy  # noqa: E402,F401
