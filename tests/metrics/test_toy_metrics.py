@@ -25,3 +25,27 @@ def test_w1_exact_of_a_shift():
     rng = np.random.default_rng(1)
     a = rng.standard_normal((300, 2))
     assert w1_exact(a, a + np.array([0.3, 0.4])) == pytest.approx(0.5, rel=1e-6)
+
+
+def test_mode_coverage_of_the_true_8_gaussian_mixture():
+    from ganrepro.data import build
+    from ganrepro.metrics.toy import mode_coverage
+
+    ds = build("8gaussians", seed=0, radius_scale=2.0, std=0.02, divide=1.414)
+    covered, hq = mode_coverage(ds.sample(2000), ds.modes, ds.mode_std)
+    assert covered == 8 and hq >= 0.95
+
+
+def test_mode_coverage_agrees_with_mode_stats():
+    from ganrepro.metrics.toy import mode_coverage
+
+    x = np.concatenate([np.repeat(MODES[:3], 10, axis=0), np.zeros((10, 2))])
+    st = mode_stats(x, MODES, STD)
+    assert mode_coverage(x, MODES, STD) == (st["modes_covered"], pytest.approx(st["pct_high_quality"] / 100))
+    assert mode_coverage(x, MODES, STD) == (3, pytest.approx(0.75))
+
+
+def test_w1_exact_between_point_masses_is_their_distance():
+    a, b = np.array([[1.0, 2.0]]), np.array([[4.0, 6.0]])
+    assert w1_exact(a, b) == pytest.approx(5.0, rel=1e-9)
+    assert w1_exact(np.repeat(a, 7, axis=0), np.repeat(b, 7, axis=0)) == pytest.approx(5.0, rel=1e-9)

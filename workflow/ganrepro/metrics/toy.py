@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import ot
+import torch
 
 
 def mode_stats(samples: np.ndarray, modes: np.ndarray, std: float, k: float = 3.0) -> dict[str, float]:
@@ -23,3 +24,13 @@ def w1_exact(a: np.ndarray, b: np.ndarray) -> float:
     """Exact W1 between two equal-weight empirical distributions (network simplex, Euclidean ground cost)."""
     M = ot.dist(a.astype(np.float64), b.astype(np.float64), metric="euclidean")
     return float(ot.emd2([], [], M, numItermax=10_000_000))
+
+
+def mode_coverage(
+    samples: np.ndarray | torch.Tensor, centers: np.ndarray | torch.Tensor, std: float, k: float = 3.0
+) -> tuple[int, float]:
+    """(modes covered, fraction of high-quality samples in [0, 1]) per SPEC §7.3, computed by ``mode_stats``."""
+    s = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else np.asarray(samples)
+    c = centers.detach().cpu().numpy() if isinstance(centers, torch.Tensor) else np.asarray(centers)
+    st = mode_stats(s.astype(np.float64), c.astype(np.float64), float(std), k)
+    return st["modes_covered"], st["pct_high_quality"] / 100.0
