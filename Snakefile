@@ -15,6 +15,8 @@ validate(config, "workflow/ganrepro/schemas/config.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/artifacts.smk"
+include: "workflow/rules/classifiers.smk"
+include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/data.smk"
 

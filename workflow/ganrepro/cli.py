@@ -89,6 +89,39 @@ def cmd_train(args: argparse.Namespace) -> None:
           f"({st['wall_time_s']:.1f} s, {st['its_per_s']} it/s)")
 
 
+def cmd_classifier(args: argparse.Namespace) -> None:
+    from .classifiers import train_classifier
+    from .data.assets import resolve_data_root
+
+    cfg, plan = _plan(args)
+    out = Path(args.out_dir)
+    if out.name not in plan.classifiers:
+        raise GanreproError(f"classifier {out.name!r} is not in the current plan ({', '.join(plan.classifiers) or 'none'}); "
+                            "see `ganrepro plan` and config key 'classifiers'")
+    c = plan.classifiers[out.name]
+    r = train_classifier(out, c["dataset"], c["scale"], resolve_data_root(cfg["data_root"]), cfg.get("sources") or {},
+                         device=args.device, progress=not args.no_progress)
+    print(f"{out.name}: test accuracy {r['test_accuracy']:.4f} (target {r['target']}); data: {r['data']}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from .data.assets import resolve_data_root
+    from .evaluate import evaluate_run
+    from .utils import repo_root
+
+    cfg, plan = _plan(args)
+    run_dir = Path(args.run_dir)
+    key = f"{run_dir.name}/{args.eval_id}"
+    if key not in plan.evals:
+        raise GanreproError(f"evaluation {key!r} is not in the current plan; see `ganrepro plan` (metrics per artifact)")
+    ev = plan.evals[key]
+    clf = repo_root() / "results" / "classifiers" / ev.classifier / "model.pt" if ev.classifier else None
+    df = evaluate_run(run_dir, ev.metric, ev.overrides, classifier=clf, data_root=resolve_data_root(cfg["data_root"]),
+                      sources=cfg.get("sources") or {}, device=args.device, progress=not args.no_progress,
+                      cache_dir=repo_root() / "results" / "cache" / "metrics")
+    print(f"{key}: {len(df)} snapshots scored")
+
+
 def cmd_artifact(args: argparse.Namespace) -> None:
     from .artifacts import build
 
@@ -171,6 +204,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sources", nargs="*", metavar="DATASET=FOLDER",
                    help="per-dataset folders (or one JSON object); default: config/config.yaml sources")
     p.set_defaults(fn=cmd_train)
+    p = with_config(sub.add_parser("classifier", help="train a LeNet-5 classifier folder of the plan; fails below its target"))
+    p.add_argument("out_dir", help="results/classifiers/<id> (see `ganrepro plan`)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(fn=cmd_classifier)
+    p = with_config(sub.add_parser("evaluate", help="score every snapshot of a run with one metric protocol of the plan"))
+    p.add_argument("run_dir", help="results/runs/<run_id>")
+    p.add_argument("eval_id", help="metric name (plus -<hash> when overridden); see `ganrepro plan`")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(fn=cmd_evaluate)
     p = with_config(sub.add_parser("prefetch", help="fetch (if allow_download) and verify the files the planned runs need"))
     p.add_argument("--datasets", nargs="*", metavar="NAME", help="these datasets instead of the plan's")
     p.add_argument("--assets", nargs="*", metavar="ASSET", help="also these assets of config/assets.yaml (e.g. Inception weights)")

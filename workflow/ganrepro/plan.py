@@ -95,12 +95,28 @@ class Run:
 
 
 @dataclass
+class Evaluation:
+    """One metric protocol applied to every snapshot of one run (the `evaluate` rule)."""
+
+    run: Run
+    eval_id: str
+    metric: str
+    overrides: dict[str, Any]
+    classifier: str | None  # classifier id (results/classifiers/<id>) for the LeNet-based metrics
+
+    @property
+    def csv(self) -> Path:
+        return self.run.dir / "eval" / f"{self.eval_id}.csv"
+
+
+@dataclass
 class Artifact:
     paper: str
     name: str
     kind: str
     spec: dict[str, Any]  # resolved for the scale
     runs: dict[str, list[Run]] = field(default_factory=dict)  # run key -> one Run per seed
+    evals: list[Evaluation] = field(default_factory=list)  # metrics the artifact needs, per run
 
     @property
     def out_dir(self) -> Path:
@@ -120,6 +136,8 @@ class Plan:
     config: dict[str, Any]
     papers: dict[str, Paper]
     runs: dict[str, Run]  # run_id -> Run
+    classifiers: dict[str, dict[str, Any]] = field(default_factory=dict)  # classifier id -> resolved config
+    evals: dict[str, Evaluation] = field(default_factory=dict)  # "<run_id>/<eval_id>" -> Evaluation
 
     def artifacts(self) -> list[Artifact]:
         return [a for p in self.papers.values() for a in p.artifacts.values()]
@@ -222,11 +240,27 @@ def load_paper(folder: Path) -> dict[str, Any]:
     return spec
 
 
+METRIC_KINDS_WITH_CLASSIFIER = {"fd_lenet", "class_stats"}
+
+
+def metric_kind(name: str, where: str) -> str:
+    from .metrics import METRICS
+
+    if name not in METRICS:
+        _unknown(where, "metric", name, METRICS.names())
+    return METRICS.get(name).protocol.kind
+
+
 def build_plan(config: dict[str, Any], tables_dir: Path | None = None) -> Plan:
     tables_dir = tables_dir or repo_root() / "paper_tables"
     scale, seeds = config["scale"], list(config["seeds"])
+    from .classifiers import classifier_config, classifier_id
+    from .evaluate import eval_id
+
     papers: dict[str, Paper] = {}
     runs: dict[str, Run] = {}
+    clfs: dict[str, dict[str, Any]] = {}
+    evals: dict[str, Evaluation] = {}
     for name in config["papers"]:
         folder = tables_dir / name
         if not (folder / "paper.yaml").exists():
@@ -247,18 +281,40 @@ def build_plan(config: dict[str, Any], tables_dir: Path | None = None) -> Plan:
                     rid = run_id(cfg)
                     run = runs.setdefault(rid, Run(name, key, seed, cfg, rid))
                     art.runs.setdefault(key, []).append(run)
+            for entry in resolved.get("metrics", []):
+                clf = None
+                if METRIC_KINDS_WITH_CLASSIFIER & {metric_kind(entry["name"], f"{folder}/paper.yaml: artifacts.{aname}")}:
+                    if not resolved.get("classifier"):
+                        raise GanreproError(f"{folder}/paper.yaml: artifacts.{aname} uses metric {entry['name']}, "
+                                            "which needs `classifier: <dataset>` (an entry of config/classifiers.yaml)")
+                    ccfg = classifier_config(resolved["classifier"], scale)
+                    clf = classifier_id(ccfg)
+                    clfs[clf] = ccfg
+                over = entry.get("overrides") or {}
+                for rs in art.runs.values():
+                    for run in rs:
+                        ev = Evaluation(run, eval_id(entry["name"], over), entry["name"], over, clf)
+                        evals.setdefault(f"{run.run_id}/{ev.eval_id}", ev)
+                        art.evals.append(ev)
             paper.artifacts[aname] = art
         papers[name] = paper
-    return Plan(config, papers, runs)
+    for ds in config.get("classifiers", []):
+        ccfg = classifier_config(ds, scale)
+        clfs[classifier_id(ccfg)] = ccfg
+    return Plan(config, papers, runs, clfs, evals)
 
 
 def describe(plan: Plan) -> str:
     lines = [f"scale={plan.config['scale']} seeds={plan.config['seeds']} papers={list(plan.papers)}"]
     for a in plan.artifacts():
         rs = ", ".join(f"{k}x{len(v)}" for k, v in a.runs.items()) or "no runs"
-        lines.append(f"  {a.paper}/{a.name} [{a.kind}] <- {rs}")
+        ms = sorted({e.eval_id for e in a.evals})
+        lines.append(f"  {a.paper}/{a.name} [{a.kind}] <- {rs}" + (f"; metrics {', '.join(ms)}" if ms else ""))
     lines.append(f"{len(plan.runs)} distinct runs:")
     lines += [f"  {rid}" for rid in sorted(plan.runs)]
+    if plan.classifiers:
+        lines.append(f"{len(plan.classifiers)} classifier(s):")
+        lines += [f"  {cid}" for cid in sorted(plan.classifiers)]
     return "\n".join(lines)
 
 

@@ -148,8 +148,42 @@ def write_report(plan: Plan) -> Path:
                     parts.append("</table>")
                 parts.append("</div>")
             parts.append("</div>")
+    parts += _classifiers_section(plan)
     page = f"<!doctype html><html><head><meta charset=utf-8><title>ganrepro report</title><style>{CSS}</style></head><body>"
     page += "\n".join(parts) + "</body></html>\n"
     atomic_to_csv(pd.DataFrame(claim_rows), out_dir / "claims.csv")
     atomic_write_text(out_dir / "index.html", page)
     return out_dir / "index.html"
+
+
+def _classifiers_section(plan: Plan) -> list[str]:
+    """LeNet-5 classifiers the mode-count metrics use: accuracy vs target, and what data they were trained on."""
+    if not plan.classifiers:
+        return []
+    rows = []
+    for cid, cfg in sorted(plan.classifiers.items()):
+        info_path = repo_root() / "results" / "classifiers" / cid / "info.json"
+        failed = info_path.with_name("failed.json")
+        path = info_path if info_path.exists() else failed if failed.exists() else None
+        if path is None:
+            rows.append(f"<tr><td class=l>{html.escape(cfg['dataset'])}</td><td colspan=4>{_verdict_badge('not run')}</td></tr>")
+            continue
+        info = json.loads(path.read_text())
+        data_badge = ('<span class="badge smoke">data: stand-in, NOT COMPARABLE</span>' if info["stand_in"]
+                      else '<span class="badge paper">data: real</span>')
+        rows.append(
+            f"<tr><td class=l>{html.escape(cfg['dataset'])}<br><small>{html.escape(cid)}</small></td>"
+            f"<td>{info['test_accuracy']:.4f}</td><td>{info['target']}</td>"
+            f"<td class=l>{_verdict_badge('holds' if info['passed'] else 'fails')}</td>"
+            f"<td class=l>{data_badge}<br><small>{html.escape(info['data'])}<br>"
+            f"{html.escape(info['training']['optimizer'])}, {info['training']['epochs']} epochs, seed "
+            f"{info['training']['seed']}, {info['training']['train_n']} train / {info['training'].get('test_n')} test "
+            f"images, {info['training']['train_seconds']:.0f} s on {html.escape(info['device'])}</small></td></tr>"
+        )
+    return [
+        '<h2>Classifiers</h2><div class="card"><p>LeNet-5 (SPEC §6.5) on 32x32 inputs in the GAN\'s value range, '
+        "used by the mode-count metrics. The test split is the dataset's official test set.</p>"
+        "<table><tr><th>dataset</th><th>test accuracy</th><th>target</th><th>verdict</th><th>data and training</th></tr>",
+        *rows,
+        "</table></div>",
+    ]

@@ -13,8 +13,15 @@ except GanreproError as e:
     raise WorkflowError(f"ganrepro: {e}")
 
 RUN_IDS = sorted(PLAN.runs)
+CLASSIFIERS = sorted(PLAN.classifiers)
 ARTIFACTS = PLAN.artifacts()
-CONFIG_ARGS = f"--config scale={config['scale']} seeds=[{','.join(map(str, config['seeds']))}] papers=[{','.join(config['papers'])}]"
+# The whole effective config (file + --config overrides) goes to every ganrepro call, as JSON values (valid YAML).
+import json as _json
+import shlex as _shlex
+
+CONFIG_ARGS = "--config " + " ".join(
+    _shlex.quote(f"{k}={_json.dumps(v, separators=(',', ':'))}") for k, v in sorted(config.items())
+)
 
 
 def run_gpus(wc):
@@ -25,10 +32,12 @@ def run_gpus(wc):
 
 def artifact_inputs(wc):
     art = PLAN.artifact(wc.paper, wc.artifact)
-    return [f"results/runs/{r.run_id}/status.json" for runs in art.runs.values() for r in runs]
+    runs = [f"results/runs/{r.run_id}/status.json" for runs in art.runs.values() for r in runs]
+    return runs + [f"results/runs/{e.run.run_id}/eval/{e.eval_id}.csv" for e in art.evals]
 
 
 wildcard_constraints:
     run="[A-Za-z0-9_.-]+",
     paper="[a-z][a-z0-9_]*",
     artifact="[A-Za-z0-9_]+",
+    eval="[A-Za-z0-9_.-]+",

@@ -4,6 +4,7 @@
 rule report:
     input:
         [f"results/paper_tables/{a.paper}/{a.name}.csv" for a in ARTIFACTS],
+        [f"results/classifiers/{c}/info.json" for c in CLASSIFIERS],
     output:
         html="results/report/index.html",
         claims="results/report/claims.csv",
@@ -14,6 +15,7 @@ rule report:
         scale=config["scale"],
         seeds=config["seeds"],
         papers=config["papers"],
+        classifiers=config.get("classifiers", []),
     message:
         "writing the report"
     shell:

@@ -1,0 +1,55 @@
+"""Metric-vs-iteration curves from the `evaluate` rule's per-snapshot CSVs (e.g. SW-GAN Figs. 4-5, Table I)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ..errors import GanreproError
+from . import KINDS
+
+
+def eval_table(art: Any) -> pd.DataFrame:
+    """Every evaluation of the artifact, one row per (run, snapshot), with run key, method and seed."""
+    frames = []
+    for ev in art.evals:
+        if not ev.csv.exists():
+            raise GanreproError(f"{ev.csv} missing: run `snakemake` to evaluate {ev.run.run_id}")
+        df = pd.read_csv(ev.csv).drop(columns=["scale"], errors="ignore")  # the artifact adds its own scale column
+        df.insert(0, "eval_id", ev.eval_id)
+        df.insert(0, "seed", ev.run.seed)
+        df.insert(0, "method", ev.run.config["method"]["name"])
+        df.insert(0, "run", ev.run.key)
+        frames.append(df)
+    if not frames:
+        raise GanreproError(f"artifact {art.paper}/{art.name} of kind metric_curve declares no `metrics:`")
+    return pd.concat(frames, ignore_index=True)
+
+
+@KINDS.register("metric_curve")
+def metric_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
+    """One panel per metric: the value against G iteration, mean +- std over seeds, one line per run key.
+    Params: `column` (default value) names the CSV column to plot (e.g. count_std for class_stats)."""
+    df = eval_table(art)
+    col = art.spec.get("params", {}).get("column", "value")
+    ids = sorted(df["eval_id"].unique())
+    fig, axes = plt.subplots(1, len(ids), figsize=(5 * len(ids), 4), squeeze=False)
+    for ax, eid in zip(axes[0], ids, strict=True):
+        sub = df[df["eval_id"] == eid]
+        for key, g in sub.groupby("run"):
+            agg = g.groupby("iteration")[col].agg(["mean", "std"]).reset_index()
+            ax.plot(agg["iteration"], agg["mean"], label=str(key))
+            ax.fill_between(agg["iteration"], agg["mean"] - agg["std"].fillna(0), agg["mean"] + agg["std"].fillna(0),
+                            alpha=0.2)
+        ax.set_xlabel("G iteration")
+        ax.set_title(f"{eid}: {col} (mean ± std over seeds)", fontsize=9)
+        ax.legend(fontsize=8)
+    # CSV round trip turns the booleans into 1.0/0.0 (NaN where the metric uses no Inception network)
+    official = {str(v).lower() in ("true", "1", "1.0") for v in df.get("official_weights", pd.Series(dtype=object)).dropna()}
+    labels = {True: "official Inception weights", False: "RANDOM-INIT Inception (not comparable)"}
+    extra = {"weights": ", ".join(labels[v] for v in sorted(official)) or "not used",
+             "metrics": {e.eval_id: {"metric": e.metric, "overrides": e.overrides, "classifier": e.classifier}
+                         for e in art.evals}}
+    return df, fig, extra
