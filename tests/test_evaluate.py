@@ -64,3 +64,26 @@ def test_evaluate_rule_scores_snapshots_with_protocols(repo_copy):
     assert any("overridden" in w for w in res["warnings"])
     html = (repo_copy / "results" / "report" / "index.html").read_text()
     assert "evaltest" in html
+
+
+def test_paper_scale_plan_requires_datasets_and_inception_weights(repo_copy):
+    from ganrepro.plan import build_plan, load_config, required_data
+
+    folder = repo_copy / "paper_tables" / "evaltest"
+    folder.mkdir()
+    (folder / "paper.yaml").write_text(yaml.safe_dump(PAPER))
+    paper = build_plan(load_config(overrides={"papers": ["evaltest"], "scale": "paper", "classifiers": []}))
+    datasets, assets = required_data(paper)
+    assert datasets == ["mnist"] and assets == ["pytorch_fid_inception"]
+    smoke = build_plan(load_config(overrides={"papers": ["evaltest"], "classifiers": []}))
+    # smoke runs use stand-ins and random-init Inception; only the classifier reads real MNIST when it is there
+    assert required_data(smoke) == (["mnist"], [])
+
+
+def test_with_allow_download_every_job_waits_for_prefetch(repo_copy):
+    r = subprocess.run(["snakemake", "-n", "--config", "scale=paper", "allow_download=True"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "prefetch" in r.stdout
+    off = subprocess.run(["snakemake", "-n", "--config", "scale=paper"], capture_output=True, text=True, timeout=300)
+    assert "prefetch" not in off.stdout

@@ -149,9 +149,12 @@ def cmd_prefetch(args: argparse.Namespace) -> None:
     from .data import assets
 
     cfg, plan = _plan(args)
-    datasets = args.datasets if args.datasets is not None else sorted({r.config["dataset"]["name"] for r in plan.runs.values()})
+    from .plan import required_data
+
+    needed, needed_assets = required_data(plan)
+    datasets = args.datasets if args.datasets is not None else needed
     manifest = assets.load_manifest()
-    extra = list(manifest) if args.all else (args.assets or [])
+    extra = list(manifest) if args.all else sorted(set(args.assets or []) | set(needed_assets))
     data_root, sources = assets.resolve_data_root(cfg["data_root"]), cfg["sources"]
     rows, ok = assets.prefetch(datasets, data_root, sources, allow_download=cfg["allow_download"], extra_assets=extra,
                                progress=cfg.get("progress", True))

@@ -304,6 +304,27 @@ def build_plan(config: dict[str, Any], tables_dir: Path | None = None) -> Plan:
     return Plan(config, papers, runs, clfs, evals)
 
 
+INCEPTION_ASSET = {"pytorch-fid": "pytorch_fid_inception", "torch-fidelity": "torch_fidelity_inception"}
+
+
+def required_data(plan: Plan) -> tuple[list[str], list[str]]:
+    """(datasets, extra assets) the plan reads: the runs' and classifiers' datasets, and the Inception weights of
+    the metrics it evaluates (at smoke scale a missing weights file falls back to random init, so not needed)."""
+    from . import data
+
+    names = {r.config["dataset"]["name"] for r in plan.runs.values()} | {c["dataset"] for c in plan.classifiers.values()}
+    datasets = sorted(n for n in names if n in data.DATASETS and data.needs_files(n))
+    extra: set[str] = set()
+    if plan.config["scale"] != "smoke":
+        from .metrics import METRICS
+
+        for ev in plan.evals.values():
+            lib = METRICS.get(ev.metric).protocol.library
+            if lib in INCEPTION_ASSET:
+                extra.add(INCEPTION_ASSET[lib])
+    return datasets, sorted(extra)
+
+
 def describe(plan: Plan) -> str:
     lines = [f"scale={plan.config['scale']} seeds={plan.config['seeds']} papers={list(plan.papers)}"]
     for a in plan.artifacts():

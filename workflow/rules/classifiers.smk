@@ -3,6 +3,8 @@
 
 
 rule classifier:
+    input:
+        prefetched,
     output:
         info="results/classifiers/{clf}/info.json",
         model="results/classifiers/{clf}/model.pt",

@@ -1,13 +1,16 @@
 # Data assets (config/assets.yaml). `snakemake prefetch --cores 1` on a login node with internet, with
-# `--config allow_download=True`, downloads what the planned runs need into data_root and verifies every file;
-# without it, it only verifies. Training does not depend on this rule: compute nodes verify on their own.
+# `--config allow_download=True`, downloads what the plan needs (datasets of runs and classifiers, Inception weights
+# of the metrics) into data_root and verifies every file; without it, it only verifies. With allow_download=True
+# every training, classifier and evaluation job waits for it, so one command downloads, verifies and runs; with
+# allow_download=False (the default) nothing depends on it and compute nodes verify on their own.
 import json
 import shlex
 
 from ganrepro.data.assets import prefetch_key
+from ganrepro.plan import required_data
 
-PREFETCH_DATASETS = sorted({r.config["dataset"]["name"] for r in PLAN.runs.values()})
-PREFETCH_HASH = prefetch_key(PREFETCH_DATASETS, config["data_root"], config.get("sources") or {})
+PREFETCH_DATASETS, PREFETCH_ASSETS = required_data(PLAN)
+PREFETCH_HASH = prefetch_key(PREFETCH_DATASETS, config["data_root"], config.get("sources") or {}, PREFETCH_ASSETS)
 
 
 rule prefetch:
@@ -26,6 +29,7 @@ rule prefetch:
             )
         ),
     message:
-        "verifying (allow_download={config[allow_download]}) the files of: " + (", ".join(PREFETCH_DATASETS) or "no dataset")
+        "verifying (allow_download={config[allow_download]}) the files of: "
+        + (", ".join(PREFETCH_DATASETS + PREFETCH_ASSETS) or "no dataset")
     shell:
         "ganrepro prefetch {CONFIG_ARGS} {params.config} --marker {output} > {log} 2>&1"

@@ -13,6 +13,7 @@ def eval_inputs(wc):
 rule evaluate:
     input:
         eval_inputs,
+        prefetched,
     output:
         "results/runs/{run}/eval/{eval}.csv",
     log:

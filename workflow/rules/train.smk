@@ -20,6 +20,7 @@ rule run_config:
 rule train:
     input:
         "results/runs/{run}/config.json",
+        prefetched,
     output:
         "results/runs/{run}/status.json",
     log:
