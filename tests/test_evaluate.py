@@ -63,7 +63,7 @@ def test_evaluate_rule_scores_snapshots_with_protocols(repo_copy):
     assert res["protocol_overrides"] == {"n_gen": 8, "n_real": 8} and res["weights_sha256"]
     assert any("overridden" in w for w in res["warnings"])
     html = (repo_copy / "results" / "report" / "index.html").read_text()
-    assert "evaltest" in html
+    assert "evaltest" in html and "random-init Inception: metric values are meaningless" in html
 
 
 def test_paper_scale_plan_requires_datasets_and_inception_weights(repo_copy):

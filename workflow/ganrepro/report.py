@@ -31,6 +31,7 @@ h1{margin-bottom:.2em} h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margi
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right}
 th{background:#f5f5f5} td.l,th.l{text-align:left} img{max-width:100%;border:1px solid #eee}
 .quote{font-style:italic;color:#444} small{color:#666}
+.grey{opacity:.45;filter:grayscale(1)}
 """
 
 
@@ -127,8 +128,15 @@ def write_report(plan: Plan) -> Path:
                     f'artifact {prov["artifact_wall_time_s"]:.0f} s, git {html.escape(prov["git_commit"][:12])}, '
                     f'{html.escape(prov["date"])}, weights: {html.escape(str(prov["weights"]))}</small></p>'
                 )
+                # values from a randomly initialised Inception (smoke, no weights file) are shown, but greyed out
+                random_init = "RANDOM-INIT" in str(prov.get("weights", ""))
+                if random_init:
+                    parts.append('<p><span class="badge smoke">random-init Inception: metric values are meaningless'
+                                 "</span></p><div class=grey>")
                 parts.append(_img(src["dir"] / f"{aname}.png"))
                 parts.append(_table(df))
+                if random_init:
+                    parts.append("</div>")
                 if claims:
                     parts.append("<table><tr><th class=l>claim</th><th class=l>check</th><th>measured</th>"
                                  "<th>reference</th><th class=l>verdict</th></tr>")
