@@ -84,6 +84,6 @@ def test_with_allow_download_every_job_waits_for_prefetch(repo_copy):
     r = subprocess.run(["snakemake", "-n", "--config", "scale=paper", "allow_download=True"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "prefetch" in r.stdout
+    assert "results/prefetch/" in r.stdout
     off = subprocess.run(["snakemake", "-n", "--config", "scale=paper"], capture_output=True, text=True, timeout=300)
-    assert "prefetch" not in off.stdout
+    assert "results/prefetch/" not in off.stdout
