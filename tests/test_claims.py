@@ -50,3 +50,106 @@ def test_infinite_target():
     assert evaluate(_claim(c), df)["verdict"] == "holds"
     df.loc[0, "kl"] = 1e9
     assert evaluate(_claim(c), df)["verdict"] == "fails"
+
+
+# --- per-seed verdicts (rule "all" / "majority") ------------------------------------------------------------------
+
+SEEDS = pd.DataFrame({"seed": [0, 0, 1, 1, 2, 2], "method": ["a", "b"] * 3, "modes": [8, 5, 8, 6, 7, 7]})
+
+
+def _seeded(where, target=8, agg="min", rule=None):
+    c = _claim({"type": "threshold", "where": where, "value": "modes", "agg": agg, "op": ">=", "target": target})
+    if rule:
+        c["rule"] = rule
+    return c
+
+
+def test_all_seeds_hold():
+    r = evaluate(_seeded("method == 'a'", target=7), SEEDS)
+    assert r["verdict"] == "holds" and (r["seeds_holding"], r["seeds_total"]) == (3, 3)
+    assert "holds in 3/3 seeds" in r["detail"]
+
+
+def test_rule_all_inconclusive_and_majority_holds():
+    # method a: seeds 0 and 1 cover 8 modes, seed 2 covers 7; min over all seeds (7) fails
+    r = evaluate(_seeded("method == 'a'"), SEEDS)
+    assert r["aggregate_verdict"] == "fails" and r["verdict"] == "inconclusive"
+    assert (r["seeds_holding"], r["seeds_total"]) == (2, 3) and "holds in 2/3 seeds" in r["detail"]
+    assert r["measured"] == 7  # the aggregate stays what it was
+    assert evaluate(_seeded("method == 'a'", rule="majority"), SEEDS)["verdict"] == "holds"
+
+
+def test_rule_all_needs_the_aggregate_too():
+    # every seed holds on its own mean, but the claim's aggregate (mean over seeds) is compared with a higher target
+    df = pd.DataFrame({"seed": [0, 0, 1, 1], "modes": [8, 6, 8, 6]})
+    c = _claim({"type": "threshold", "value": "modes", "agg": "max", "op": ">=", "target": 8})
+    assert evaluate(c, df)["verdict"] == "holds"
+    c["check"]["agg"] = "min"
+    assert evaluate(c, df)["verdict"] == "fails"  # fails on every seed
+
+
+def test_fails_on_every_seed_and_majority_fails():
+    r = evaluate(_seeded("method == 'b'"), SEEDS)
+    assert r["verdict"] == "fails" and r["seeds_holding"] == 0 and "fails in 3/3" in r["detail"]
+    df = SEEDS.copy()
+    df.loc[1, "modes"] = 8  # seed 0 of b now holds: 1/3 hold, 2/3 fail
+    assert evaluate(_seeded("method == 'b'"), df)["verdict"] == "inconclusive"
+    assert evaluate(_seeded("method == 'b'", rule="majority"), df)["verdict"] == "fails"
+
+
+def test_majority_inconclusive_with_an_unjudged_seed():
+    df = pd.DataFrame({"seed": [0, 0, 0, 1, 1, 1, 2, 2], "it": [1, 2, 3, 1, 2, 3, 1, 2],
+                       "w1": [3, 2, 1, 1, 2, 3, 3, 2]})
+    c = _claim({"type": "spearman", "x": "it", "y": "w1", "op": "<=", "target": -0.5})
+    c["rule"] = "majority"
+    r = evaluate(c, df)  # seed 0 holds, seed 1 fails, seed 2 has 2 rows: not judged
+    assert r["verdict"] == "inconclusive" and r["seed_verdicts"] == "0:holds 1:fails 2:not run"
+    assert "not judged in 1/3" in r["detail"]
+
+
+def test_compare_is_judged_within_each_seed():
+    c = _claim({"type": "compare", "op": "<", "left": {"where": "method == 'b'", "value": "modes", "agg": "mean"},
+                "right": {"where": "method == 'a'", "value": "modes", "agg": "mean"}})
+    r = evaluate(c, SEEDS)  # b < a in seeds 0, 1; equal in seed 2
+    assert r["seed_verdicts"] == "0:holds 1:holds 2:fails" and r["verdict"] == "inconclusive"
+    c["rule"] = "majority"
+    assert evaluate(c, SEEDS)["verdict"] == "holds"
+
+
+def test_no_seed_column_unchanged_and_unknown_rule():
+    r = evaluate(_claim({"type": "threshold", "value": "modes", "agg": "min", "op": ">=", "target": 2}), DF)
+    assert r["verdict"] == "holds" and r["seeds_total"] is None and r["detail"] == ""
+    assert evaluate(_seeded("method == 'a'", rule="mostly"), SEEDS)["verdict"] == "not run"
+
+
+# --- published values ---------------------------------------------------------------------------------------------
+
+PUB = pd.DataFrame({"artifact": ["t1"], "key": ["is_x"], "column": ["IS"], "value": [4.47], "std": [0.23],
+                    "where": ["Table 1, p. 6"], "protocol": ["unstated"]})
+REPRO = pd.DataFrame({"seed": [0, 1, 2], "method": ["x"] * 3, "is_mean": [4.4, 4.5, 4.6],
+                      "metric": ["is50k_10splits"] * 3})
+
+
+def _pub(**over):
+    check = {"type": "published", "key": "is_x", "where": "method == 'x'", "value": "is_mean", "agg": "mean",
+             "tolerance": 0.2, **over}
+    return _claim(check)
+
+
+def test_published_holds_within_tolerance():
+    r = evaluate(_pub(requires_protocol="is50k_10splits"), REPRO, PUB)
+    assert r["verdict"] == "holds" and r["reference"] == 4.47 and "Table 1, p. 6" in r["detail"]
+    assert evaluate(_pub(tolerance=0.04), REPRO, PUB)["verdict"] == "inconclusive"  # mean 4.5 holds; seeds 4.4, 4.6 miss
+    assert evaluate(_pub(tolerance=0.01), REPRO, PUB)["verdict"] == "fails"
+
+
+def test_published_protocol_mismatch_is_not_comparable():
+    r = evaluate(_pub(requires_protocol="is1k_x10_swgan"), REPRO, PUB)
+    assert r["verdict"] == "not comparable" and "is50k_10splits" in r["detail"] and "is1k_x10_swgan" in r["detail"]
+    r = evaluate(_pub(requires_protocol="is50k_10splits"), REPRO.drop(columns="metric"), PUB)
+    assert r["verdict"] == "not comparable" and "no protocol" in r["detail"]
+
+
+def test_published_missing_key_or_file_is_not_run():
+    assert evaluate(_pub(key="nope"), REPRO, PUB)["verdict"] == "not run"
+    assert evaluate(_pub(), REPRO, None)["verdict"] == "not run"

@@ -4,24 +4,68 @@ Check types (all selections use a pandas `where` query and a `value` column or e
   threshold  agg(value) <op> target, within tolerance
   compare    agg(left) <op> agg(right), within tolerance
   spearman   Spearman rho(x, y) <op> target, within tolerance
+  published  agg(value) <op, default ==> the published number of paper_tables/<paper>/published.csv row `key`,
+             within tolerance. With `requires_protocol: <metric name>` (config/metrics.yaml) the selected rows
+             must record that protocol in a `protocol` or `metric` column; when they record another one, or none,
+             the verdict is "not comparable" with the reason, never holds or fails.
+
+Seeds and the verdict rule. The check is first evaluated on all selected rows together (the aggregate, e.g.
+the mean or the min over seeds; `measured` and `reference` are the aggregate's). When the selected rows have a
+`seed` column with more than one training seed, the check is also evaluated on each seed's rows alone (a
+`compare` check compares left and right within the same seed) and the final verdict follows the claim's
+`rule` (default "all"):
+  all       holds if it holds on every seed AND on the aggregate; fails if it fails on every seed;
+            otherwise inconclusive.
+  majority  holds if more than half of the seeds hold; fails if more than half fail; otherwise inconclusive.
+A seed whose rows cannot be judged (e.g. too few rows) counts as neither holding nor failing. The result
+reports `seeds_holding` and `seeds_total`, and its detail says e.g. "holds in 3/3 seeds". Without a seed
+column (or with a single seed) the verdict is the aggregate's.
+
+Verdicts: holds | fails | inconclusive | not comparable | not run.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 AGGS = {"mean": np.mean, "min": np.min, "max": np.max, "median": np.median}
+RULES = ("all", "majority")
+PUBLISHED_COLUMNS = ["artifact", "key", "column", "value", "where", "protocol"]  # plus optional std, note
+
+
+class NotComparable(Exception):
+    """The reproduced value's protocol differs from the one the published number needs."""
+
+
+def load_published(path: str | Path) -> pd.DataFrame | None:
+    """Read a paper's published.csv (None when the file does not exist); ValueError when malformed."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    df = pd.read_csv(path, dtype={"key": str, "where": str, "protocol": str})
+    missing = [c for c in PUBLISHED_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(PUBLISHED_COLUMNS)}")
+    if df["key"].duplicated().any():
+        raise ValueError(f"{path}: duplicate key(s) {', '.join(df.loc[df['key'].duplicated(), 'key'])}")
+    return df
 
 
 def _select(df: pd.DataFrame, sel: dict[str, Any]) -> pd.Series:
+    sub = _rows(df, sel)
+    return sub.eval(sel["value"], engine="python") if sel.get("value") not in sub.columns else sub[sel["value"]]
+
+
+def _rows(df: pd.DataFrame, sel: dict[str, Any]) -> pd.DataFrame:
     sub = df.query(sel["where"], engine="python") if sel.get("where") else df
     if sub.empty:
         raise LookupError(f"no rows match where={sel.get('where')!r}")
-    return sub.eval(sel["value"], engine="python") if sel.get("value") not in sub.columns else sub[sel["value"]]
+    return sub
 
 
 def _agg(values: pd.Series, how: str) -> float:
@@ -52,34 +96,147 @@ def describe(check: dict[str, Any]) -> str:
                 f"{right['agg']}({right['value']} where {right.get('where', 'all')}) (tolerance {tol})")
     if t == "spearman":
         return f"spearman({check['x']}, {check['y']}) where {check.get('where', 'all')} {check['op']} {check['target']} (tolerance {tol})"
+    if t == "published":
+        w = f" where {check['where']}" if check.get("where") else ""
+        p = f", protocol {check['requires_protocol']}" if check.get("requires_protocol") else ""
+        return (f"{check['agg']}({check['value']}){w} {check.get('op', '==')} published[{check['key']}] "
+                f"(tolerance {tol}{p})")
     return str(check)
 
 
-def evaluate(claim: dict[str, Any], df: pd.DataFrame | None) -> dict[str, Any]:
-    """Return {'verdict': holds | fails | not run, 'measured': ..., 'detail': ...}."""
+def _published_row(check: dict[str, Any], published: pd.DataFrame | None) -> pd.Series:
+    if published is None:
+        raise LookupError("no published.csv for this paper")
+    hit = published[published["key"] == str(check["key"])]
+    if hit.empty:
+        raise LookupError(f"published.csv has no row with key {check['key']!r}")
+    return hit.iloc[0]
+
+
+def _protocol_problem(check: dict[str, Any], df: pd.DataFrame, row: pd.Series) -> str | None:
+    """Why the selected rows cannot be compared with the published number (None when they can)."""
+    need = check.get("requires_protocol")
+    if not need:
+        return None
+    sub = _rows(df, check)
+    col = "protocol" if "protocol" in sub.columns else "metric" if "metric" in sub.columns else None
+    printed = f"published: {row['protocol']} ({row['where']})"
+    if col is None:
+        return f"the artifact records no protocol/metric column; {need} is required; {printed}"
+    have = sorted({str(v) for v in sub[col].dropna().unique()})
+    if have != [str(need)]:
+        return f"reproduced with {col} {', '.join(have) or 'none'}, the comparison requires {need}; {printed}"
+    return None
+
+
+def _measure(check: dict[str, Any], df: pd.DataFrame, published: pd.DataFrame | None) -> tuple[float, float]:
+    """(measured, reference) of one check on df; LookupError when the rows needed are missing."""
+    t = check["type"]
+    if t == "threshold":
+        return _agg(_select(df, check), check["agg"]), float(check["target"])
+    if t == "compare":
+        return _agg(_select(df, check["left"]), check["left"]["agg"]), _agg(_select(df, check["right"]), check["right"]["agg"])
+    if t == "spearman":
+        from scipy.stats import spearmanr
+
+        sub = df.query(check["where"], engine="python") if check.get("where") else df
+        if len(sub) < 3:
+            raise LookupError(f"only {len(sub)} rows match where={check.get('where')!r}; need 3")
+        return float(spearmanr(sub[check["x"]], sub[check["y"]]).statistic), float(check["target"])
+    if t == "published":
+        row = _published_row(check, published)
+        return _agg(_select(df, check), check["agg"]), float(row["value"])
+    raise ValueError(f"unknown check type {t!r}")
+
+
+def _selected(check: dict[str, Any], df: pd.DataFrame) -> pd.DataFrame:
+    """All rows the check reads (both sides of a compare)."""
+    sels = [check["left"], check["right"]] if check["type"] == "compare" else [check]
+    parts = []
+    for s in sels:
+        try:
+            parts.append(_rows(df, s))
+        except LookupError:
+            continue
+    return pd.concat(parts) if parts else df.iloc[:0]
+
+
+def _one(check: dict[str, Any], df: pd.DataFrame, published: pd.DataFrame | None) -> tuple[str, float | None, float | None, str]:
+    try:
+        x, target = _measure(check, df, published)
+    except (LookupError, NameError, SyntaxError) as e:  # missing rows/columns: nothing to judge
+        return "not run", None, None, str(e)
+    ok = _compare(x, check.get("op", "=="), target, float(check.get("tolerance", 0)))
+    return ("holds" if ok else "fails"), x, target, ""
+
+
+def apply_rule(rule: str, aggregate: str, per_seed: list[str]) -> str:
+    """The final verdict from the aggregate verdict and the per-seed verdicts (module docstring)."""
+    n = len(per_seed)
+    n_hold, n_fail = per_seed.count("holds"), per_seed.count("fails")
+    if rule == "all":
+        if n_hold == n and aggregate == "holds":
+            return "holds"
+        return "fails" if n_fail == n else "inconclusive"
+    if rule == "majority":
+        if n_hold > n / 2:
+            return "holds"
+        return "fails" if n_fail > n / 2 else "inconclusive"
+    raise ValueError(f"unknown verdict rule {rule!r}; expected one of {', '.join(RULES)}")
+
+
+def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Return {'verdict', 'measured', 'reference', 'detail', 'check', 'rule', 'aggregate_verdict',
+    'seeds_holding', 'seeds_total', 'seed_verdicts'}; see the module docstring for the rule.
+
+    `published` is the paper's published.csv (load_published), needed by `published` checks only.
+    """
     check = claim["check"]
-    out = {"check": describe(check), "measured": None, "reference": None}
+    rule = claim.get("rule", "all")
+    out: dict[str, Any] = {"check": describe(check), "measured": None, "reference": None, "rule": rule,
+                           "aggregate_verdict": None, "seeds_holding": None, "seeds_total": None, "seed_verdicts": ""}
     if df is None:
         return {**out, "verdict": "not run", "detail": "artifact CSV not produced yet"}
-    tol = float(check.get("tolerance", 0))
-    try:
-        if check["type"] == "threshold":
-            x = _agg(_select(df, check), check["agg"])
-            target = float(check["target"])
-        elif check["type"] == "compare":
-            x = _agg(_select(df, check["left"]), check["left"]["agg"])
-            target = _agg(_select(df, check["right"]), check["right"]["agg"])
-        elif check["type"] == "spearman":
-            from scipy.stats import spearmanr
+    if check["type"] not in ("threshold", "compare", "spearman", "published"):
+        return {**out, "verdict": "not run", "detail": f"unknown check type {check['type']!r}"}
+    if rule not in RULES:
+        return {**out, "verdict": "not run", "detail": f"unknown verdict rule {rule!r}; expected one of {', '.join(RULES)}"}
+    note = ""
+    if check["type"] == "published":
+        try:
+            row = _published_row(check, published)
+            problem = _protocol_problem(check, df, row)
+        except (LookupError, NameError, SyntaxError) as e:
+            return {**out, "verdict": "not run", "detail": str(e)}
+        if problem:
+            return {**out, "verdict": "not comparable", "detail": problem}
+        std = f" ± {row['std']}" if "std" in row.index and pd.notna(row["std"]) else ""
+        note = f"published {row['value']}{std} ({row['where']}; {row['protocol']})"
+    verdict, x, target, detail = _one(check, df, published)
+    out.update(measured=x, reference=target, aggregate_verdict=verdict)
+    if verdict == "not run":
+        return {**out, "verdict": verdict, "detail": detail}
+    sel = _selected(check, df)
+    seeds = sorted(sel["seed"].dropna().unique().tolist()) if "seed" in sel.columns else []
+    if len(seeds) <= 1:
+        if seeds:
+            out.update(seeds_holding=int(verdict == "holds"), seeds_total=1,
+                       seed_verdicts=f"{_seed_name(seeds[0])}:{verdict}")
+        detail = f"holds in {out['seeds_holding']}/1 seeds" if seeds else ""
+        return {**out, "verdict": verdict, "detail": "; ".join(s for s in (detail, note) if s)}
+    per_seed = [_one(check, df[df["seed"] == s], published)[0] for s in seeds]
+    final = apply_rule(rule, verdict, per_seed)
+    n_hold, n_fail = per_seed.count("holds"), per_seed.count("fails")
+    parts = [f"holds in {n_hold}/{len(seeds)} seeds"]
+    if n_fail:
+        parts.append(f"fails in {n_fail}/{len(seeds)}")
+    if len(seeds) - n_hold - n_fail:
+        parts.append(f"not judged in {len(seeds) - n_hold - n_fail}/{len(seeds)}")
+    detail = ", ".join(parts) + f"; all seeds together: {verdict}; rule '{rule}'"
+    out.update(seeds_holding=n_hold, seeds_total=len(seeds),
+               seed_verdicts=" ".join(f"{_seed_name(s)}:{v}" for s, v in zip(seeds, per_seed, strict=True)))
+    return {**out, "verdict": final, "detail": "; ".join(s for s in (detail, note) if s)}
 
-            sub = df.query(check["where"], engine="python") if check.get("where") else df
-            if len(sub) < 3:
-                raise LookupError(f"only {len(sub)} rows match where={check.get('where')!r}; need 3")
-            x = float(spearmanr(sub[check["x"]], sub[check["y"]]).statistic)
-            target = float(check["target"])
-        else:
-            return {**out, "verdict": "not run", "detail": f"unknown check type {check['type']!r}"}
-    except LookupError as e:
-        return {**out, "verdict": "not run", "detail": str(e)}
-    ok = _compare(x, check["op"], target, tol)
-    return {**out, "measured": x, "reference": target, "verdict": "holds" if ok else "fails", "detail": ""}
+
+def _seed_name(s: Any) -> str:
+    return str(int(s)) if isinstance(s, float) and s.is_integer() else str(s)

@@ -15,6 +15,7 @@ EPILOG = """examples:
   ganrepro artifact wgan fig2                rebuild one artifact from finished runs
   ganrepro report                            write results/report/index.html
   ganrepro keep wgan                         copy paper-scale artifacts into paper_tables/wgan/reproduced/
+  ganrepro check --committed-only            judge the claims on the committed results (exit 1 if any fails)
   ganrepro prefetch --config allow_download=true   download + verify the datasets the plan needs (login node)
 The whole pipeline is normally driven by `snakemake --cores N` from the repository root."""
 
@@ -145,6 +146,17 @@ def cmd_keep(args: argparse.Namespace) -> None:
         print(f"kept {p}")
 
 
+def cmd_check(args: argparse.Namespace) -> None:
+    from .check import check
+    from .plan import load_config
+
+    papers = args.paper or load_config(args.configfile, _overrides(args.config))["papers"]
+    code, lines = check(papers, committed_only=args.committed_only)
+    print("\n".join(lines))
+    if code:
+        raise SystemExit(code)
+
+
 def cmd_prefetch(args: argparse.Namespace) -> None:
     from .data import assets
 
@@ -236,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("artifacts", nargs="*", help="only these artifacts (default: all the paper declares)")
     p.add_argument("--force", action="store_true", help="skip artifacts that have not been built")
     p.set_defaults(fn=cmd_keep)
+    p = with_config(sub.add_parser("check", help="judge every claim on committed (and fresh) results; exit 1 if any fails"))
+    p.add_argument("--paper", nargs="+", metavar="P", help="these papers (default: config key 'papers')")
+    p.add_argument("--committed-only", action="store_true", help="only paper_tables/<paper>/reproduced/, not results/")
+    p.set_defaults(fn=cmd_check)
 
     args = ap.parse_args(argv)
     try:

@@ -1,4 +1,5 @@
-"""Copy a paper's non-smoke artifacts (CSV, PNG, provenance) into paper_tables/<paper>/reproduced/ for committing.
+"""Copy a paper's non-smoke artifacts (CSV, PNG, provenance) into paper_tables/<paper>/reproduced/ for committing,
+and record the claim verdicts they give in reproduced/verdicts.csv (what `ganrepro check` expects).
 
 Paper-scale runs take hours; keeping their artifacts in git lets the report show them on any machine.
 """
@@ -45,4 +46,8 @@ def keep(paper: str, force: bool = False, only: list[str] | None = None) -> list
                 shutil.copyfile(src, tmp)
                 tmp.replace(dst_dir / f"{name}.{ext}")
                 kept.append(dst_dir / f"{name}.{ext}")
+    if todo:  # the verdicts of the kept results: what `ganrepro check` expects them (and fresh runs) to give
+        from .check import record_verdicts
+
+        kept.append(record_verdicts(paper))
     return kept

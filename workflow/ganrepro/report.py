@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .claims import evaluate
+from .claims import evaluate, load_published
 from .plan import Plan
 from .utils import atomic_to_csv, atomic_write_text, git_commit, now_iso, repo_root
 
@@ -28,6 +28,7 @@ h1{margin-bottom:.2em} h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margi
 .badge{display:inline-block;padding:.1em .5em;border-radius:4px;font-size:.85em;font-weight:600;margin-right:.3em}
 .smoke{background:#f8d7da;color:#842029}.paper{background:#d1e7dd;color:#0f5132}
 .holds{background:#d1e7dd;color:#0f5132}.fails{background:#f8d7da;color:#842029}.notrun{background:#e2e3e5;color:#41464b}
+.inconclusive{background:#fff3cd;color:#664d03}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right}
 th{background:#f5f5f5} td.l,th.l{text-align:left} img{max-width:100%;border:1px solid #eee}
 .quote{font-style:italic;color:#444} small{color:#666}
@@ -65,9 +66,10 @@ def _scale_badge(scale: str) -> str:
     return f'<span class="badge paper">scale: {html.escape(scale)}</span>'
 
 
-def _verdict_badge(v: str) -> str:
-    cls = {"holds": "holds", "fails": "fails"}.get(v, "notrun")
-    return f'<span class="badge {cls}">{html.escape(v)}</span>'
+def _verdict_badge(v: str, res: dict[str, Any] | None = None) -> str:
+    cls = {"holds": "holds", "fails": "fails", "inconclusive": "inconclusive"}.get(v, "notrun")
+    seeds = f" ({res['seeds_holding']}/{res['seeds_total']} seeds hold)" if res and res.get("seeds_total") else ""
+    return f'<span class="badge {cls}">{html.escape(v + seeds)}</span>'
 
 
 def _fmt(x: Any) -> str:
@@ -108,6 +110,7 @@ def write_report(plan: Plan) -> Path:
                          f'<p><b>Paper ({html.escape(aspec["where"])}):</b> <span class="quote">'
                          f'{html.escape(aspec["paper_says"])}</span></p>')
             claims = [c for c in spec["claims"] if c["artifact"] == aname]
+            published = load_published(paper.folder / "published.csv") if (paper.folder / "published.csv").exists() else None
             sources = _sources(pname, aname, cfg["scale"])
             if not sources:
                 parts.append("<p>" + _verdict_badge("not run") + " no result yet</p>")
@@ -141,7 +144,7 @@ def write_report(plan: Plan) -> Path:
                     parts.append("<table><tr><th class=l>claim</th><th class=l>check</th><th>measured</th>"
                                  "<th>reference</th><th class=l>verdict</th></tr>")
                 for c in claims:
-                    res = evaluate(c, df)
+                    res = evaluate(c, df, published)
                     comparable = prov["scale"] != "smoke"
                     verdict = res["verdict"] + ("" if comparable or res["verdict"] == "not run" else " (not comparable)")
                     claim_rows.append({"paper": pname, "claim": c["id"], "artifact": aname, "source": src["label"],
@@ -150,7 +153,7 @@ def write_report(plan: Plan) -> Path:
                         f'<tr><td class=l>{html.escape(c["statement"])}<br><small>tolerance: '
                         f'{html.escape(c["tolerance_reason"])}</small></td><td class=l><small>{html.escape(res["check"])}'
                         f'</small></td><td>{_fmt(res["measured"])}</td><td>{_fmt(res["reference"])}</td>'
-                        f'<td class=l>{_verdict_badge(verdict)}<br><small>{html.escape(res["detail"])}</small></td></tr>'
+                        f'<td class=l>{_verdict_badge(verdict, res)}<br><small>{html.escape(res["detail"])}</small></td></tr>'
                     )
                 if claims:
                     parts.append("</table>")
