@@ -86,4 +86,4 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
     return prov
 
 
-from . import curves, wgan_toy  # noqa: E402,F401
+from . import curves, generic, wgan_toy  # noqa: E402,F401

@@ -1,0 +1,208 @@
+"""The generic artifact kinds on tiny real runs: two WGAN seeds and one GAN forced to diverge."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from ganrepro.artifacts import build
+from ganrepro.artifacts.generic import median_filter, rebin, saturation
+from ganrepro.engine import train
+from ganrepro.errors import GanreproError
+from ganrepro.plan import Artifact, Run, run_id
+from ganrepro.utils import sha256_file
+
+from ..conftest import tiny_run_config
+
+
+def _diverging_config():
+    cfg = tiny_run_config(seed=0)
+    cfg["method"] = {  # a learning rate of 1e30 makes the losses non-finite within a few steps (as test_engine)
+        "name": "gan",
+        "optimizer_D": {"name": "adam", "lr": 1e30, "betas": [0.5, 0.999], "eps": 1e-8},
+        "optimizer_G": {"name": "adam", "lr": 1e30, "betas": [0.5, 0.999], "eps": 1e-8},
+        "critic_iters": 1,
+    }
+    cfg["log_every"] = 1  # its one log row keeps finite D losses and gradient norms beside the NaN loss_G
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("repo")
+    runs = {"clip": [], "boom": []}
+    for key, cfg in [("clip", tiny_run_config(seed=0)), ("clip", tiny_run_config(seed=1)), ("boom", _diverging_config())]:
+        run = Run(paper="t", key=key, seed=cfg["seed"], config=cfg, run_id=run_id(cfg))
+        d = root / "results" / "runs" / run.run_id
+        d.mkdir(parents=True)
+        (d / "config.json").write_text(json.dumps(cfg))
+        train(d, device="cpu", progress=False, threads=1)
+        runs[key].append(run)
+    return root, runs
+
+
+@pytest.fixture
+def env(trained, tmp_path, monkeypatch):
+    """A private copy of the trained runs (tests may delete or replace files), with GANREPRO_ROOT on it."""
+    src, runs = trained
+    root = tmp_path / "repo"
+    shutil.copytree(src, root)
+    monkeypatch.setenv("GANREPRO_ROOT", str(root))
+    return runs
+
+
+def _build(runs, kind, tmp_path, **params):
+    art = Artifact(paper="t", name=kind, kind=kind, spec={"title": f"test {kind}", "params": params}, runs=runs)
+    prov = build(art, "smoke", [0, 1], out_dir=tmp_path / "out")
+    assert (tmp_path / "out" / f"{kind}.png").stat().st_size > 1000
+    return pd.read_csv(tmp_path / "out" / f"{kind}.csv"), prov
+
+
+def test_median_filter_known_series():
+    s = pd.Series([1.0, 5.0, 2.0, 8.0, np.nan, 3.0, np.inf])
+    np.testing.assert_allclose(median_filter(s, 3), [3, 2, 5, 5, np.nan, 3, np.nan])
+    np.testing.assert_allclose(median_filter(s, 1), [1, 5, 2, 8, np.nan, 3, np.nan])
+
+
+def test_loss_curve(env, tmp_path):
+    df, prov = _build(env, "loss_curve", tmp_path, columns=["loss_D", "W_estimate"], median_filter=5, every=2)
+    for c in ["scale", "run", "method", "seed", "run_id", "iteration", "status", "final", "loss_D", "loss_D_filtered",
+              "W_estimate", "W_estimate_filtered"]:
+        assert c in df.columns
+    assert (df.scale == "smoke").all() and prov["comparable"] is False
+    r0 = env["clip"][0]
+    full = pd.read_csv(r0.dir / "losses.csv")
+    got = df[(df.run == "clip") & (df.seed == 0)]
+    assert got.iteration.tolist() == [2, 6, 10, 14, 18, 20]  # every 2nd row + the final one
+    assert got.final.tolist() == [False] * 5 + [True]
+    raw = full.loss_D.to_numpy()
+    brute = [np.median(raw[max(0, i - 2): i + 3]) for i in range(len(raw))]
+    expect = pd.Series(brute, index=full.iteration).loc[got.iteration].to_numpy()
+    np.testing.assert_allclose(got.loss_D_filtered, expect)
+    np.testing.assert_allclose(got.W_estimate, -got.loss_D, rtol=1e-6)
+    boom = df[df.run == "boom"]  # the GAN logs no W_estimate; its diverged rows load as NaN, not an error
+    assert len(boom) >= 1 and boom.W_estimate.isna().all() and (boom.status == "diverged").all()
+    assert prov["diverged_runs"] == {env["boom"][0].run_id: json.loads((env["boom"][0].dir / "status.json").read_text())["diverged_at"]}
+    with pytest.raises(GanreproError, match="k_t"):
+        _build(env, "loss_curve", tmp_path, columns=["k_t"])
+    with pytest.raises(GanreproError, match="odd"):
+        _build(env, "loss_curve", tmp_path, median_filter=4)
+    (r0.dir / "losses.csv").unlink()
+    with pytest.raises(GanreproError, match=str(r0.dir / "losses.csv")):
+        _build(env, "loss_curve", tmp_path)
+
+
+def test_sample_grid(env, tmp_path):
+    df, prov = _build(env, "sample_grid", tmp_path)
+    assert {"run", "method", "seed", "iteration", "png", "sha256", "status"} <= set(df.columns)
+    clip, boom = df.set_index("run").loc["clip"], df.set_index("run").loc["boom"]
+    r0 = env["clip"][0]
+    assert clip.seed == 0 and clip.iteration == 20
+    assert clip.png == f"runs/{r0.run_id}/samples/it_0000020.png"
+    assert clip.sha256 == sha256_file(r0.dir / "samples" / "it_0000020.png")
+    st = json.loads((env["boom"][0].dir / "status.json").read_text())
+    assert boom.status == "diverged" and boom.iteration == st["diverged_at"]
+    df, _ = _build(env, "sample_grid", tmp_path, iteration=10)
+    clip, boom = df.set_index("run").loc["clip"], df.set_index("run").loc["boom"]
+    assert clip.seed == 0 and clip.iteration == 10 and not clip.diverged_before
+    assert boom.diverged_before and boom.iteration == st["diverged_at"]  # diverged earlier: its last grid
+    df, _ = _build({"clip": env["clip"]}, "sample_grid", tmp_path, seed=1)
+    assert df.seed.tolist() == [1] and df.iteration.tolist() == [20]
+    with pytest.raises(GanreproError, match="seed 7"):
+        _build(env, "sample_grid", tmp_path, seed=7)
+    png = r0.dir / "samples" / "it_0000010.png"
+    png.unlink()
+    with pytest.raises(GanreproError, match=str(png)):
+        _build(env, "sample_grid", tmp_path, iteration=10)
+
+
+def test_saturation_and_rebin_on_a_hand_made_histogram():
+    h = pd.DataFrame({"param": ["w", "w", "w", "b"], "lo": [-1.0, -0.99, 0.99, 0.5], "hi": [-0.99, 0.99, 1.0, 0.5],
+                      "count": [30, 40, 30, 10]})
+    m, sat, upper = saturation(h)
+    assert m == 1.0 and sat == pytest.approx(60 / 110) and upper == pytest.approx(60 / 110)
+    np.testing.assert_allclose(rebin(h, np.array([-1.0, 0.0, 1.0])), [50, 60])
+    wide = pd.DataFrame({"lo": [-1.0, 0.5], "hi": [-0.5, 1.0], "count": [10, 10]})  # band is 2% of an edge bin
+    m, sat, upper = saturation(wide)
+    assert sat == pytest.approx(0.02) and upper == 1.0
+
+
+def test_weight_histogram(env, tmp_path):
+    df, prov = _build(env, "weight_histogram", tmp_path, bins=20)
+    for c in ["run", "method", "seed", "iteration", "bin_lo", "bin_hi", "count", "n_weights", "max_abs_w",
+              "saturated_fraction", "saturated_fraction_upper"]:
+        assert c in df.columns
+    clip = df[df.run == "clip"]
+    assert len(clip) == 2 * 20 and (clip.iteration == 20).all()
+    n_critic = sum(int(np.prod(v.shape)) for v in json_state_dict(env["clip"][0]).values())
+    for _, g in clip.groupby("seed"):
+        assert g["count"].sum() == pytest.approx(n_critic) and (g.n_weights == n_critic).all()
+        # WGAN clamps every critic parameter to [-0.01, 0.01] before each critic step (WG), so the snapshot taken
+        # after the last step lies within one RMSProp step of the bound
+        assert 0.009 < g.max_abs_w.iloc[0] < 0.0105
+    assert clip.bin_lo.min() > -0.0105 and (df[df.run == "boom"].status == "diverged").all()
+    # hand-made histogram in place of seed 0's: 60 of 100 weights of `w` sit within 1% of max |w|
+    r0 = env["clip"][0]
+    pd.DataFrame({"iteration": 20, "param": ["w", "w", "w", "b"], "lo": [-1.0, -0.99, 0.99, 0.5],
+                  "hi": [-0.99, 0.99, 1.0, 0.5], "count": [30, 40, 30, 10]}).to_csv(r0.dir / "hist" / "it_0000020.csv",
+                                                                                 index=False)
+    df, _ = _build(env, "weight_histogram", tmp_path, params_like="w", bins=2, iteration=20)
+    g = df[(df.run == "clip") & (df.seed == 0)]
+    assert g.saturated_fraction.iloc[0] == pytest.approx(0.6) and g.n_weights.iloc[0] == 100
+    boom = df[df.run == "boom"]
+    assert boom.diverged_before.all()  # diverged before it 20: its last histogram is used
+    with pytest.raises(GanreproError, match="params_like"):
+        _build(env, "weight_histogram", tmp_path, params_like="nope")
+    shutil.rmtree(r0.dir / "hist")
+    with pytest.raises(GanreproError, match=str(r0.dir / "hist")):
+        _build(env, "weight_histogram", tmp_path)
+
+
+def json_state_dict(run):
+    import torch
+
+    snap = sorted((run.dir / "snapshots").glob("it_*.pt"))[-1]
+    return torch.load(snap, weights_only=True)["D"]
+
+
+def test_gradnorm_by_layer(env, tmp_path):
+    df, _ = _build(env, "gradnorm_by_layer", tmp_path, last_rows=3)
+    assert {"run", "method", "seed", "layer_index", "param", "gradnorm", "n_rows"} <= set(df.columns)
+    r0 = env["clip"][0]
+    full = pd.read_csv(r0.dir / "losses.csv")
+    gcols = [c for c in full.columns if c.startswith("gradnorm_D.")]
+    g = df[(df.run == "clip") & (df.seed == 0)].sort_values("layer_index")
+    assert g.layer_index.tolist() == list(range(1, len(gcols) + 1))
+    assert g.param.tolist() == [c.removeprefix("gradnorm_D.") for c in gcols]
+    np.testing.assert_allclose(g.gradnorm, full[gcols].tail(3).mean().to_numpy())
+    assert (g.n_rows == 3).all() and (g.iteration_to == 20).all()
+    boom = df[df.run == "boom"]  # diverged: only rows with finite gradient norms count, never an error
+    bl = pd.read_csv(env["boom"][0].dir / "losses.csv")
+    assert len(boom) == len(gcols) and (boom.status == "diverged").all()
+    assert (boom.n_rows == np.isfinite(bl[gcols]).all(axis=1).sum()).all()
+    (r0.dir / "losses.csv").unlink()
+    with pytest.raises(GanreproError, match=str(r0.dir / "losses.csv")):
+        _build(env, "gradnorm_by_layer", tmp_path)
+
+
+def test_divergence_summary(env, tmp_path):
+    df, prov = _build(env, "divergence_summary", tmp_path, window=3)
+    for c in ["run", "method", "seed", "status", "diverged", "diverged_at", "divergence_reason", "iterations_done",
+              "rolling_std", "window_rows"]:
+        assert c in df.columns
+    boom = df[df.run == "boom"].iloc[0]
+    st = json.loads((env["boom"][0].dir / "status.json").read_text())
+    assert bool(boom.diverged) and boom.diverged_at == st["diverged_at"] and boom.divergence_reason == st["divergence_reason"]
+    assert boom.iterations_done == st["iterations_done"] < 20
+    bl = pd.read_csv(env["boom"][0].dir / "losses.csv").loss_D
+    assert boom.final_value == pytest.approx(bl[np.isfinite(bl)].iloc[-1]) if np.isfinite(bl).any() else pd.isna(boom.final_value)
+    clip = df[(df.run == "clip") & (df.seed == 1)].iloc[0]
+    assert not clip.diverged and pd.isna(clip.diverged_at) and clip.iterations_done == 20
+    loss = pd.read_csv(env["clip"][1].dir / "losses.csv").loss_D
+    assert clip.rolling_std == pytest.approx(loss.tail(3).std()) and clip.window_rows == 3
+    with pytest.raises(GanreproError, match="k_t"):
+        _build(env, "divergence_summary", tmp_path, column="k_t")
+    (env["boom"][0].dir / "status.json").unlink()
+    with pytest.raises(GanreproError, match=str(env["boom"][0].dir / "status.json")):
+        _build(env, "divergence_summary", tmp_path)
