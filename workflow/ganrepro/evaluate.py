@@ -76,7 +76,7 @@ def evaluate_run(
     value_range = getattr(sampler, "value_range", (-1.0, 1.0))
 
     def real() -> torch.Tensor:
-        ref_split = m.protocol.reference
+        ref_split = (overrides or {}).get("reference", m.protocol.reference)  # e.g. Zappos has only 'all'
         src = sampler
         if data.needs_files(ds_name) and ds_kw.get("split") != ref_split:
             src = data.build(ds_name, seed=0, **{**ds_kw, "split": ref_split}, **files_kw)
