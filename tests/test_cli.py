@@ -35,7 +35,8 @@ def test_keep_copies_paper_results(repo_copy, scale):
     for name in ("fig1", "fig2", "fig3"):
         (d / f"{name}.csv").write_text("a\n1\n")
         (d / f"{name}.provenance.json").write_text(json.dumps({"scale": scale}))
-    assert main(["keep", "wgan"]) == 0
+    assert main(["keep", "wgan"]) == 2  # declared artifacts without a result: refused without --force
+    assert main(["keep", "wgan", "--force"]) == 0
     kept = repo_copy / "paper_tables" / "wgan" / "reproduced"
     assert sorted(p.name for p in kept.iterdir())[:2] == ["fig1.csv", "fig1.provenance.json"]
 

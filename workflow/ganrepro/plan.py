@@ -275,7 +275,7 @@ def build_plan(config: dict[str, Any], tables_dir: Path | None = None) -> Plan:
             resolved = deep_merge(aspec, (aspec.get("at_scale") or {}).get(scale, {}))
             resolved.pop("at_scale", None)
             art = Artifact(name, aname, aspec["kind"], resolved)
-            for key in aspec.get("runs", []):
+            for key in resolved.get("runs", []):  # at_scale may narrow the runs (e.g. smoke)
                 for seed in seeds:
                     cfg = resolve_run(name, key, spec["runs"][key], seed, scale)
                     rid = run_id(cfg)
