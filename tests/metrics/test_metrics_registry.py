@@ -79,3 +79,12 @@ def test_fd_lenet_metric(tmp_path):
     assert out["n_real"] == 50 and out["reference_split"] == "train" and out["protocol_overrides"]
     with pytest.raises(GanreproError, match="real images"):
         METRICS.get("fd_lenet10k")(real, classifier=path)
+
+
+def test_lenet_metrics_map_images_into_the_classifier_range():
+    import torch
+    from ganrepro.metrics import _to_range
+
+    x = torch.tensor([0.0, 0.5, 1.0])  # a sigmoid generator's [0, 1]
+    assert torch.allclose(_to_range(x, (0.0, 1.0), {"value_range": [-1.0, 1.0]}), torch.tensor([-1.0, 0.0, 1.0]))
+    assert _to_range(x, (0.0, 1.0), {"value_range": [0.0, 1.0]}) is x

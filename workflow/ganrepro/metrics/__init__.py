@@ -118,6 +118,16 @@ def _load_classifier(classifier: Any) -> tuple[torch.nn.Module, dict[str, Any]]:
     return model, dict(meta)
 
 
+def _to_range(x: torch.Tensor, value_range: tuple[float, float], meta: dict[str, Any]) -> torch.Tensor:
+    """Map images from the GAN's value range to the one the LeNet was trained on (e.g. a sigmoid G's [0, 1]
+    into a [-1, 1] classifier), so the classifier never sees inputs outside its training range."""
+    lo, hi = (float(v) for v in value_range)
+    clo, chi = (float(v) for v in meta.get("value_range", value_range))
+    if (lo, hi) == (clo, chi):
+        return x
+    return (x - lo) / (hi - lo) * (chi - clo) + clo
+
+
 class Metric:
     """A named evaluation protocol. Call it with the generated images and what the protocol needs."""
 
@@ -234,14 +244,14 @@ class Metric:
             model, meta = _load_classifier(classifier)
             real_t = real() if callable(real) else real
             real_t, how = real_subset(real_t, n_real, p.seed)
-            out = fd_lenet(model, images(p.n_gen), real_t, device=dev)
+            out = fd_lenet(model, _to_range(images(p.n_gen), value_range, meta), _to_range(real_t, rvr, meta), device=dev)
             out.update({"reference": f"{dataset} {p.reference} ({how})", "classifier": meta, "resize": RESIZE})
         else:
             from .lenet import RESIZE, predict_lenet
             from .modes import class_stats
 
             model, meta = _load_classifier(classifier)
-            labels = predict_lenet(model, images(p.n_gen), device=dev)
+            labels = predict_lenet(model, _to_range(images(p.n_gen), value_range, meta), device=dev)
             stats = class_stats(labels, p.num_classes or 10)
             out = {"value": {k: stats[k] for k in ("categories", "mean_label", "count_std", "kl_uniform")},
                    **stats, "n_generated": len(labels), "classifier": meta, "resize": RESIZE, "warnings": []}
