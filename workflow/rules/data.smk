@@ -3,9 +3,6 @@
 # of the metrics) into data_root and verifies every file; without it, it only verifies. With allow_download=True
 # every training, classifier and evaluation job waits for it, so one command downloads, verifies and runs; with
 # allow_download=False (the default) nothing depends on it and compute nodes verify on their own.
-import json
-import shlex
-
 from ganrepro.data.assets import prefetch_key
 from ganrepro.plan import required_data
 
@@ -19,17 +16,8 @@ rule prefetch:
     localrule: True
     log:
         f"results/logs/prefetch/{PREFETCH_HASH}.log",
-    params:
-        config=" ".join(
-            shlex.quote(f"{k}={v}")
-            for k, v in (
-                ("data_root", config["data_root"]),
-                ("allow_download", config["allow_download"]),
-                ("sources", json.dumps(config.get("sources") or {})),
-            )
-        ),
     message:
         "verifying (allow_download={config[allow_download]}) the files of: "
         + (", ".join(PREFETCH_DATASETS + PREFETCH_ASSETS) or "no dataset")
     shell:
-        "ganrepro prefetch {CONFIG_ARGS} {params.config} --marker {output} > {log} 2>&1"
+        "ganrepro prefetch {CONFIG_ARGS} --marker {output} > {log} 2>&1"

@@ -175,6 +175,20 @@ def real_subset(real: torch.Tensor, n: int | None, seed: int | None) -> tuple[to
 RealArg = torch.Tensor | Callable[[], torch.Tensor]
 
 
+def reference_key(weights: inc.InceptionWeights, *, dataset: str, split: str, n: int | None,
+                  seed: int | None) -> dict[str, Any]:
+    """What a cached real-image reference depends on (FID statistics and KID features share it)."""
+    lib = weights.library
+    return {
+        "dataset": dataset,
+        "split": split,
+        "n": n if n is not None else "all",
+        "subset_seed": seed if n is not None else None,
+        "weights_sha256": weights.sha256,
+        "extractor": f"{lib} {inc.library_version(lib)} {inc.FEATURES[lib]['2048']}",
+    }
+
+
 def reference_statistics(
     real: RealArg,
     weights: inc.InceptionWeights,
@@ -192,15 +206,8 @@ def reference_statistics(
     """mu, sigma of real pool3 features, computed once per (dataset, split, n, weights sha256, extractor) and
     cached as an .npz named from a hash of that key. ``real`` is the split as a tensor in ``value_range``, or a
     callable returning it (only called on a cache miss)."""
-    lib = weights.library
-    key = {
-        "dataset": dataset,
-        "split": split,
-        "n": n if n is not None else "all",
-        "subset_seed": seed if n is not None else None,
-        "weights_sha256": weights.sha256,
-        "extractor": f"{lib} {inc.library_version(lib)} {inc.FEATURES[lib]['2048']}",
-    }
+    key = reference_key(weights, dataset=dataset, split=split, n=n, seed=seed)
+
     def compute() -> dict[str, np.ndarray]:
         images = real() if callable(real) else real
         images, how = real_subset(images, n, seed)

@@ -52,16 +52,7 @@ def real_features(
     progress: bool = True,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Real pool3 features (torch-fidelity), cached like the FID reference statistics (KID needs the features)."""
-    lib = weights.library
-    key = {
-        "dataset": dataset,
-        "split": split,
-        "n": n if n is not None else "all",
-        "subset_seed": seed if n is not None else None,
-        "weights_sha256": weights.sha256,
-        "extractor": f"{lib} {inc.library_version(lib)} {inc.FEATURES[lib]['2048']}",
-        "what": "features",
-    }
+    key = {**fid.reference_key(weights, dataset=dataset, split=split, n=n, seed=seed), "what": "features"}
 
     def compute() -> dict[str, np.ndarray]:
         images = real() if callable(real) else real
