@@ -187,14 +187,18 @@ def apply_rule(rule: str, aggregate: str, per_seed: list[str]) -> str:
 
 def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataFrame | None = None) -> dict[str, Any]:
     """Return {'verdict', 'measured', 'reference', 'detail', 'check', 'rule', 'aggregate_verdict',
-    'seeds_holding', 'seeds_total', 'seed_verdicts'}; see the module docstring for the rule.
+    'seeds_holding', 'seeds_total', 'seed_verdicts', 'seed_measured', 'seed_reference'}; see the module docstring
+    for the rule. seed_measured / seed_reference hold one value per judged training seed (the aggregate's when
+    there is no more than one seed): the measured value and what it is compared with (target, published value
+    or the right side of a compare).
 
     `published` is the paper's published.csv (load_published), needed by `published` checks only.
     """
     check = claim["check"]
     rule = claim.get("rule", "all")
     out: dict[str, Any] = {"check": describe(check), "measured": None, "reference": None, "rule": rule,
-                           "aggregate_verdict": None, "seeds_holding": None, "seeds_total": None, "seed_verdicts": ""}
+                           "aggregate_verdict": None, "seeds_holding": None, "seeds_total": None, "seed_verdicts": "",
+                           "seed_measured": [], "seed_reference": []}
     if df is None:
         return {**out, "verdict": "not run", "detail": "artifact CSV not produced yet"}
     if check["type"] not in ("threshold", "compare", "spearman", "published"):
@@ -219,12 +223,17 @@ def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataF
     sel = _selected(check, df)
     seeds = sorted(sel["seed"].dropna().unique().tolist()) if "seed" in sel.columns else []
     if len(seeds) <= 1:
+        out.update(seed_measured=[x], seed_reference=[target])
         if seeds:
             out.update(seeds_holding=int(verdict == "holds"), seeds_total=1,
                        seed_verdicts=f"{_seed_name(seeds[0])}:{verdict}")
         detail = f"holds in {out['seeds_holding']}/1 seeds" if seeds else ""
         return {**out, "verdict": verdict, "detail": "; ".join(s for s in (detail, note) if s)}
-    per_seed = [_one(check, df[df["seed"] == s], published)[0] for s in seeds]
+    judged = [_one(check, df[df["seed"] == s], published) for s in seeds]
+    per_seed = [j[0] for j in judged]
+    # the per-seed values behind the table's mean +- std over training seeds (seeds that could not be judged left out)
+    out.update(seed_measured=[j[1] for j in judged if j[1] is not None],
+               seed_reference=[j[2] for j in judged if j[2] is not None])
     final = apply_rule(rule, verdict, per_seed)
     n_hold, n_fail = per_seed.count("holds"), per_seed.count("fails")
     parts = [f"holds in {n_hold}/{len(seeds)} seeds"]

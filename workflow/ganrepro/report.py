@@ -33,6 +33,7 @@ table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px so
 th{background:#f5f5f5} td.l,th.l{text-align:left} img{max-width:100%;border:1px solid #eee}
 .quote{font-style:italic;color:#444} small{color:#666}
 .grey{opacity:.45;filter:grayscale(1)}
+table.summary td{vertical-align:top} tr.smokerow{background:#fdf2f3}
 """
 
 
@@ -89,6 +90,127 @@ def _table(df: pd.DataFrame, max_rows: int = 14) -> str:
     return f"<table><tr>{head}</tr>{rows}</table><small>{len(show)} of {len(df)} rows shown{note}</small>"
 
 
+OPS = {"<=": "&le;", ">=": "&ge;", "<": "&lt;", ">": "&gt;", "==": "="}
+MARKS = {"holds": ("&#10003;", "holds"), "fails": ("&#10007;", "fails"), "inconclusive": ("?", "inconclusive"),
+         "not comparable": ("&ne;", "notrun"), "not run": ("&ndash;", "notrun")}
+
+
+def _mean_std(values: list[float]) -> str:
+    """'mean ± std (n=k)' over training seeds (std with ddof 1; none for one seed)."""
+    vals = [float(v) for v in values if v is not None]
+    if not vals:
+        return "&ndash;"
+    if len(vals) == 1:
+        return f"{vals[0]:.4g} <small>(n=1)</small>"
+    sd = float(pd.Series(vals).std(ddof=1))
+    return f"{sum(vals) / len(vals):.4g} &plusmn; {sd:.2g} <small>(n={len(vals)})</small>"
+
+
+def _target_cell(claim: dict[str, Any], res: dict[str, Any], published: pd.DataFrame | None) -> str:
+    """What the paper says the number is (published value) or what the claim requires of it."""
+    chk = claim["check"]
+    op = OPS.get(chk.get("op", "=="), chk.get("op", "=="))
+    if chk["type"] == "published":
+        row = published[published["key"] == str(chk["key"])] if published is not None else None
+        if row is None or row.empty:
+            return "&ndash;"
+        r = row.iloc[0]
+        std = f" &plusmn; {r['std']}" if "std" in r.index and pd.notna(r["std"]) else ""
+        return f"{r['value']}{std}<br><small>{html.escape(str(r['where']))}</small>"
+    if chk["type"] == "compare":
+        return f"left {op} right<br><small>right: {_mean_std(res.get('seed_reference') or [])}</small>"
+    if chk["type"] == "spearman":
+        return f"&rho; {op} {chk['target']}"
+    return f"{op} {chk['target']}"
+
+
+def _difference_cell(res: dict[str, Any]) -> str:
+    xs, refs = res.get("seed_measured") or [], res.get("seed_reference") or []
+    if not xs or len(xs) != len(refs):
+        return "&ndash;"
+    return _mean_std([x - r for x, r in zip(xs, refs, strict=True)])
+
+
+def _tolerance_cell(claim: dict[str, Any]) -> str:
+    chk = claim["check"]
+    tol = chk.get("tolerance", 0)
+    op = chk.get("op", "==")
+    rule = claim.get("rule", "all")
+    if op == "==":
+        return f"&plusmn; {tol}<br><small>rule: {rule}</small>"
+    return f"{tol} <small>(on {OPS.get(op, op)})</small><br><small>rule: {rule}</small>"
+
+
+def _mark_cell(verdict: str, res: dict[str, Any]) -> str:
+    base = verdict.replace(" (not comparable)", "")
+    mark, cls = MARKS.get(base, ("&ndash;", "notrun"))
+    if verdict.endswith("(not comparable)"):
+        cls = "notrun"
+    count = f" {res['seeds_holding']}/{res['seeds_total']}" if res.get("seeds_total") else ""
+    return f'<span class="badge {cls}" title="{html.escape(verdict)}">{mark}{count}</span><br><small>{html.escape(verdict)}</small>'
+
+
+def _provenance(src: dict[str, Any] | None, df: pd.DataFrame | None, claim: dict[str, Any]) -> str:
+    """Where one number comes from: source, scale, seeds, protocol, weights, git commit, run config hashes,
+    hardware and compute time."""
+    if src is None:
+        return "<small>no result yet</small>"
+    prov = src["prov"]
+    runs = prov.get("runs", [])
+    protocols: set[str] = set()
+    if df is not None:
+        for col in ("protocol", "metric"):
+            if col in df.columns:
+                protocols |= {str(v) for v in df[col].dropna().unique()}
+    gpu = [r for r in runs if str(r.get("device", "")).startswith("cuda")]
+    cpu = [r for r in runs if r not in gpu]
+    hours = []
+    if gpu:
+        hours.append(f"{sum(r['wall_time_s'] for r in gpu) / 3600:.2f} GPU-h")
+    if cpu:
+        hours.append(f"{sum(r['wall_time_s'] for r in cpu) / 3600:.2f} CPU-h")
+    hw = prov.get("hardware", {})
+    hw_txt = hw.get("gpu") or f"{hw.get('cpu', '?')} x{hw.get('cpu_count', '?')}"
+    hashes = sorted({r["run_id"].rsplit("-", 1)[-1] for r in runs})
+    cfg = ", ".join(hashes[:4]) + (f" +{len(hashes) - 4}" if len(hashes) > 4 else "")
+    weights = str(prov.get("weights", "not used"))
+    items = [
+        html.escape(src["label"].split(" (")[0]),
+        _scale_badge(prov["scale"]) if prov["scale"] == "smoke" else f"scale {html.escape(prov['scale'])}",
+        f"data: {html.escape(prov['data'])}",
+        f"seeds {html.escape(str(prov.get('seeds') or 'n/a'))}",
+        f"protocol: {html.escape(', '.join(sorted(protocols)) or 'training logs')}",
+        f"weights: {html.escape(weights if len(weights) < 60 else weights[:57] + '...')}",
+        f"git {html.escape(prov['git_commit'][:10])}",
+        f"run configs {html.escape(cfg or 'n/a')}",
+        f"{html.escape(hw_txt)}, training {' + '.join(hours) or 'n/a'}",
+    ]
+    return "<small>" + " &middot; ".join(items) + "</small>"
+
+
+def _summary_table(rows: list[dict[str, Any]]) -> str:
+    """The paper's table: one row per claim and result source."""
+    if not rows:
+        return ""
+    head = ("<table class=summary><tr><th class=l>claim</th><th>published / required</th>"
+            "<th>reproduced<br><small>mean &plusmn; std over training seeds (n)</small></th><th>difference</th>"
+            "<th>tolerance</th><th>&#10003;/&#10007;</th><th class=l>provenance</th></tr>")
+    body = []
+    # comparable (paper-scale) rows first, smoke rows after them, each in the order the claims are declared
+    rows = sorted(rows, key=lambda r: r["src"] is not None and r["src"]["prov"]["scale"] == "smoke")
+    for r in rows:
+        c, res = r["claim"], r["res"]
+        smoke = r["src"] is not None and r["src"]["prov"]["scale"] == "smoke"
+        body.append(
+            f'<tr{" class=smokerow" if smoke else ""}><td class=l><b>{html.escape(c["id"])}</b><br>'
+            f'<small>{html.escape(c["statement"])}</small></td>'
+            f"<td>{_target_cell(c, res, r['published'])}</td><td>{_mean_std(res.get('seed_measured') or [])}</td>"
+            f"<td>{_difference_cell(res)}</td><td>{_tolerance_cell(c)}</td><td>{_mark_cell(r['verdict'], res)}</td>"
+            f"<td class=l>{_provenance(r['src'], r['df'], c)}</td></tr>"
+        )
+    return head + "".join(body) + "</table>"
+
+
 def write_report(plan: Plan) -> Path:
     root = repo_root()
     cfg = plan.config
@@ -105,6 +227,8 @@ def write_report(plan: Plan) -> Path:
         parts.append(f"<h2>{html.escape(spec['title'])} <small>({pname})</small></h2>"
                      f"<p>{html.escape(spec['citation'])}<br><small>Deviations from the paper and reference code: "
                      f"paper_tables/{pname}/DEVIATIONS.md</small></p>")
+        summary: list[dict[str, Any]] = []  # the paper's claim table, filled while the artifacts are read
+        summary_at = len(parts)
         for aname, aspec in spec["artifacts"].items():
             parts.append(f'<div class="card"><h3>{pname} {aname}: {html.escape(aspec["title"])}</h3>'
                          f'<p><b>Paper ({html.escape(aspec["where"])}):</b> <span class="quote">'
@@ -118,6 +242,8 @@ def write_report(plan: Plan) -> Path:
                     res = evaluate(c, None)
                     claim_rows.append({"paper": pname, "claim": c["id"], "artifact": aname, "source": "none",
                                        "scale": "", "comparable": False, **res})
+                    summary.append({"claim": c, "res": res, "verdict": res["verdict"], "src": None, "df": None,
+                                    "published": published})
             for src in sources:
                 prov = src["prov"]
                 df = pd.read_csv(src["dir"] / f"{aname}.csv")
@@ -149,6 +275,8 @@ def write_report(plan: Plan) -> Path:
                     verdict = res["verdict"] + ("" if comparable or res["verdict"] == "not run" else " (not comparable)")
                     claim_rows.append({"paper": pname, "claim": c["id"], "artifact": aname, "source": src["label"],
                                        "scale": prov["scale"], "comparable": comparable, **res})
+                    summary.append({"claim": c, "res": res, "verdict": verdict, "src": src, "df": df,
+                                    "published": published})
                     parts.append(
                         f'<tr><td class=l>{html.escape(c["statement"])}<br><small>tolerance: '
                         f'{html.escape(c["tolerance_reason"])}</small></td><td class=l><small>{html.escape(res["check"])}'
@@ -159,9 +287,18 @@ def write_report(plan: Plan) -> Path:
                     parts.append("</table>")
                 parts.append("</div>")
             parts.append("</div>")
+        if summary:
+            parts.insert(summary_at, '<h3>Claims: published vs reproduced</h3>' + _summary_table(summary)
+                         + "<p><small>One row per claim and result source. &#10003; holds, &#10007; fails, ? "
+                         "inconclusive, &ne; not comparable, &ndash; not run; the count is the training seeds on "
+                         "which it holds. Evaluation-resampling spread (e.g. IS splits) is in each artifact's CSV, "
+                         "not in the seed std.</small></p>")
     parts += _classifiers_section(plan)
     page = f"<!doctype html><html><head><meta charset=utf-8><title>ganrepro report</title><style>{CSS}</style></head><body>"
     page += "\n".join(parts) + "</body></html>\n"
+    for r in claim_rows:  # per-seed lists as space-separated cells
+        for k in ("seed_measured", "seed_reference"):
+            r[k] = " ".join(f"{v:.6g}" for v in r.get(k) or [])
     atomic_to_csv(pd.DataFrame(claim_rows), out_dir / "claims.csv")
     atomic_write_text(out_dir / "index.html", page)
     return out_dir / "index.html"
