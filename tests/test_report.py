@@ -7,10 +7,9 @@ import re
 import shutil
 
 import pandas as pd
-from scipy.stats import spearmanr
-
 from ganrepro.plan import build_plan, load_config
 from ganrepro.report import write_report
+from scipy.stats import spearmanr
 
 from .conftest import ROOT
 
