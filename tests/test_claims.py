@@ -153,3 +153,64 @@ def test_published_protocol_mismatch_is_not_comparable():
 def test_published_missing_key_or_file_is_not_run():
     assert evaluate(_pub(key="nope"), REPRO, PUB)["verdict"] == "not run"
     assert evaluate(_pub(), REPRO, None)["verdict"] == "not run"
+
+
+# ---- curve aggregations: argmin / argmax / first_reach ------------------------------------------------------------
+
+
+def _curves(gp: list[float], wg: list[float], seeds: tuple[int, ...] = (0,)) -> pd.DataFrame:
+    rows = []
+    for s in seeds:
+        for method, vals in (("wgangp", gp), ("wgan", wg)):
+            rows += [{"seed": s, "method": method, "iteration": 100 * (i + 1), "value": v} for i, v in enumerate(vals)]
+    return pd.DataFrame(rows)
+
+
+def _first_reach_claim(thr: float) -> dict:
+    side = {"x": "iteration", "value": "value", "agg": "first_reach", "reach": {"op": "<=", "target": thr}}
+    return {"id": "c", "statement": "", "tolerance_reason": "", "check": {
+        "type": "compare", "op": "<",
+        "left": {"where": "method == 'wgangp'", **side}, "right": {"where": "method == 'wgan'", **side}}}
+
+
+def test_first_reach_earlier_holds_and_later_fails():
+    df = _curves([90, 50, 40, 30], [90, 80, 55, 40])
+    res = evaluate(_first_reach_claim(60), df)
+    assert (res["verdict"], res["measured"], res["reference"]) == ("holds", 200.0, 300.0)
+    assert "first iteration with value <= 60" in res["check"]
+    res = evaluate(_first_reach_claim(60), _curves([90, 80, 55, 40], [90, 50, 40, 30]))
+    assert res["verdict"] == "fails"
+
+
+def test_first_reach_never_reached_is_inf_and_neither_fails():
+    res = evaluate(_first_reach_claim(60), _curves([90, 50, 40, 30], [90, 80, 70, float("nan")]))
+    assert res["verdict"] == "holds" and math.isinf(res["reference"])
+    res = evaluate(_first_reach_claim(10), _curves([90, 50, 40, 30], [90, 80, 70, 65]))
+    assert res["verdict"] == "fails"  # neither reaches 10: cannot be "faster"
+
+
+def test_first_reach_per_seed():
+    df = pd.concat([_curves([90, 50, 40, 30], [90, 80, 55, 40], (0,)), _curves([90, 80, 55, 40], [90, 50, 40, 30], (1,))])
+    res = evaluate(_first_reach_claim(60), df)
+    assert res["verdict"] == "inconclusive"
+    assert res["seed_measured"] == [200.0, 300.0] and res["seed_reference"] == [300.0, 200.0]
+
+
+def test_argmin_and_argmax_of_the_seed_mean_curve():
+    df = _curves([5, 3, 4, 6], [5, 4, 3, 2])
+    side = {"x": "iteration", "value": "value"}
+    claim = {"id": "c", "statement": "", "tolerance_reason": "", "check": {
+        "type": "compare", "op": "<=", "left": {"where": "method == 'wgangp'", "agg": "argmin", **side},
+        "right": {"where": "method == 'wgan'", "agg": "argmin", **side}}}
+    res = evaluate(claim, df)
+    assert (res["verdict"], res["measured"], res["reference"]) == ("holds", 200.0, 400.0)
+    claim["check"]["left"]["agg"] = claim["check"]["right"]["agg"] = "argmax"
+    res = evaluate(claim, df)
+    assert (res["measured"], res["reference"]) == (400.0, 100.0) and res["verdict"] == "fails"
+
+
+def test_curve_agg_without_x_is_not_run():
+    claim = {"id": "c", "statement": "", "tolerance_reason": "", "check": {
+        "type": "threshold", "where": "method == 'wgan'", "value": "value", "agg": "argmin", "op": "<=", "target": 1}}
+    res = evaluate(claim, _curves([1, 2], [1, 2]))
+    assert res["verdict"] == "not run" and "needs `x`" in res["detail"]

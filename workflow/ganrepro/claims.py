@@ -1,6 +1,7 @@
 """Machine-checkable claims: each paper.yaml claim is evaluated on its artifact's CSV.
 
-Check types (all selections use a pandas `where` query and a `value` column or expression):
+Check types (all selections use a pandas `where` query and a `value` column or expression, and an `agg`:
+mean | min | max | median, or over a curve argmin | argmax | first_reach, see CURVE_AGGS):
   threshold  agg(value) <op> target, within tolerance
   compare    agg(left) <op> agg(right), within tolerance
   spearman   Spearman rho(x, y) <op> target, within tolerance
@@ -34,6 +35,12 @@ import numpy as np
 import pandas as pd
 
 AGGS = {"mean": np.mean, "min": np.min, "max": np.max, "median": np.median}
+# Aggregations over a curve: they need `x` (e.g. iteration) in the selection. The curve is the value averaged
+# over the selected rows at each x (over seeds when several are selected; per-seed judging selects one seed).
+#   argmin / argmax  the x at which the curve is lowest / highest (the first such x on ties)
+#   first_reach      the first x at which `value <op> target` holds, with `reach: {op: "<=", target: 60}`;
+#                    inf when it is never reached (NaN values, e.g. after a divergence, never reach)
+CURVE_AGGS = ("argmin", "argmax", "first_reach")
 RULES = ("all", "majority")
 PUBLISHED_COLUMNS = ["artifact", "key", "column", "value", "where", "protocol"]  # plus optional std, note
 
@@ -72,6 +79,29 @@ def _agg(values: pd.Series, how: str) -> float:
     return float(AGGS[how](values.to_numpy(dtype=float)))
 
 
+def _aggregate(df: pd.DataFrame, sel: dict[str, Any]) -> float:
+    """agg(value) over the rows a selection picks; curve aggregations (CURVE_AGGS) return an x."""
+    how = sel["agg"]
+    if how not in CURVE_AGGS:
+        if how not in AGGS:
+            raise LookupError(f"unknown agg {how!r}; expected one of {', '.join([*AGGS, *CURVE_AGGS])}")
+        return _agg(_select(df, sel), how)
+    if "x" not in sel:
+        raise LookupError(f"agg {how!r} needs `x` (the curve's axis, e.g. iteration)")
+    sub = _rows(df, sel)
+    vals = _select(df, sel).astype(float)
+    curve = vals.groupby(sub[sel["x"]].to_numpy()).mean().sort_index()
+    if how == "argmin":
+        return float(curve.idxmin()) if curve.notna().any() else math.nan
+    if how == "argmax":
+        return float(curve.idxmax()) if curve.notna().any() else math.nan
+    reach = sel.get("reach") or {}
+    if "op" not in reach or "target" not in reach:
+        raise LookupError("agg 'first_reach' needs `reach: {op: ..., target: ...}`")
+    hit = [x for x, v in curve.items() if _compare(float(v), reach["op"], float(reach["target"]), 0.0)]
+    return float(hit[0]) if hit else math.inf
+
+
 def _compare(x: float, op: str, target: float, tol: float) -> bool:
     if math.isnan(x) or math.isnan(target):
         return False
@@ -84,16 +114,26 @@ def _compare(x: float, op: str, target: float, tol: float) -> bool:
     }[op]
 
 
+def _agg_text(sel: dict[str, Any]) -> str:
+    how = sel["agg"]
+    if how == "first_reach":
+        r = sel.get("reach") or {}
+        return f"first {sel.get('x', 'x')} with {sel['value']} {r.get('op')} {r.get('target')}"
+    if how in ("argmin", "argmax"):
+        return f"{how}_{sel.get('x', 'x')}({sel['value']})"
+    return f"{how}({sel['value']})"
+
+
 def describe(check: dict[str, Any]) -> str:
     t = check["type"]
     tol = check.get("tolerance", 0)
     if t == "threshold":
         w = f" where {check['where']}" if check.get("where") else ""
-        return f"{check['agg']}({check['value']}){w} {check['op']} {check['target']} (tolerance {tol})"
+        return f"{_agg_text(check)}{w} {check['op']} {check['target']} (tolerance {tol})"
     if t == "compare":
         left, right = check["left"], check["right"]
-        return (f"{left['agg']}({left['value']} where {left.get('where', 'all')}) {check['op']} "
-                f"{right['agg']}({right['value']} where {right.get('where', 'all')}) (tolerance {tol})")
+        return (f"{_agg_text(left)} where {left.get('where', 'all')} {check['op']} "
+                f"{_agg_text(right)} where {right.get('where', 'all')} (tolerance {tol})")
     if t == "spearman":
         return f"spearman({check['x']}, {check['y']}) where {check.get('where', 'all')} {check['op']} {check['target']} (tolerance {tol})"
     if t == "published":
@@ -133,9 +173,12 @@ def _measure(check: dict[str, Any], df: pd.DataFrame, published: pd.DataFrame | 
     """(measured, reference) of one check on df; LookupError when the rows needed are missing."""
     t = check["type"]
     if t == "threshold":
-        return _agg(_select(df, check), check["agg"]), float(check["target"])
+        return _aggregate(df, check), float(check["target"])
     if t == "compare":
-        return _agg(_select(df, check["left"]), check["left"]["agg"]), _agg(_select(df, check["right"]), check["right"]["agg"])
+        left, right = _aggregate(df, check["left"]), _aggregate(df, check["right"])
+        if math.isinf(left) and math.isinf(right) and "first_reach" in (check["left"]["agg"], check["right"]["agg"]):
+            return math.nan, math.nan  # neither side ever reaches its threshold: the claim cannot hold
+        return left, right
     if t == "spearman":
         from scipy.stats import spearmanr
 
@@ -145,7 +188,7 @@ def _measure(check: dict[str, Any], df: pd.DataFrame, published: pd.DataFrame | 
         return float(spearmanr(sub[check["x"]], sub[check["y"]]).statistic), float(check["target"])
     if t == "published":
         row = _published_row(check, published)
-        return _agg(_select(df, check), check["agg"]), float(row["value"])
+        return _aggregate(df, check), float(row["value"])
     raise ValueError(f"unknown check type {t!r}")
 
 
