@@ -11,6 +11,9 @@ if isinstance(config.get("seeds"), list):
     config["seeds"] = [int(s) if isinstance(s, str) and s.isdigit() else s for s in config["seeds"]]
 validate(config, "workflow/ganrepro/schemas/config.schema.yaml")
 
+# `snakemake --report <file>.html`: this description, then the flagged outputs (workflow/report/*.rst captions)
+report: "workflow/report/workflow.rst"
+
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"

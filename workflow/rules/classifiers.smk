@@ -6,7 +6,12 @@ rule classifier:
     input:
         prefetched,
     output:
-        info="results/classifiers/{clf}/info.json",
+        info=report(
+            "results/classifiers/{clf}/info.json",
+            caption="../report/classifier.rst",
+            category="Classifiers",
+            labels={"classifier": "{clf}"},
+        ),
         model="results/classifiers/{clf}/model.pt",
     log:
         "results/logs/classifier/{clf}.log",

@@ -1,4 +1,5 @@
 # The comparison report: published statements vs reproduced numbers, with claim verdicts.
+# Both outputs are flagged for `snakemake --report` (category "Comparison report").
 
 
 rule report:
@@ -6,8 +7,18 @@ rule report:
         [f"results/paper_tables/{a.paper}/{a.name}.csv" for a in ARTIFACTS],
         [f"results/classifiers/{c}/info.json" for c in CLASSIFIERS],
     output:
-        html="results/report/index.html",
-        claims="results/report/claims.csv",
+        html=report(
+            "results/report/index.html",
+            caption="../report/comparison.rst",
+            category="Comparison report",
+            labels={"file": "report (HTML)"},
+        ),
+        claims=report(
+            "results/report/claims.csv",
+            caption="../report/comparison.rst",
+            category="Comparison report",
+            labels={"file": "claim verdicts (CSV)"},
+        ),
     localrule: True
     log:
         "results/logs/report.log",
