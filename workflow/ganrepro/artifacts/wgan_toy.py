@@ -77,7 +77,7 @@ def parallel_lines(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
             ax.set_title({"W": "EM / W1", "JS": "JS", "TV": "TV"}[name])
         ax.set_xlabel("theta")
     axes[0].legend(fontsize=7)
-    fig.suptitle("WGAN Fig. 1: distances between P0 and P_theta (parallel lines)")
+    fig.suptitle("WGAN Fig. 1: distances between P0 and P_theta (parallel lines)", y=1.03)  # above the panel titles
     return df, fig, {"data": "analytic (samples of Example 1)"}
 
 
