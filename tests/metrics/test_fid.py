@@ -19,18 +19,22 @@ def test_equals_pytorch_fid_on_random_statistics():
     rng = np.random.default_rng(0)
     s1, s2 = _stats(rng, 200, 16), _stats(rng, 200, 16, 0.3)
     warns: list[str] = []
-    assert fid.frechet_distance(*s1, *s2, warnings_out=warns) == pytest.approx(
+    assert fid.frechet_distance(*s1, *s2, warnings_out=warns, method="sqrtm") == pytest.approx(
         calculate_frechet_distance(*s1, *s2), rel=1e-12
     )
+    assert warns == []
+    # the default (eigenvalue) trace term gives the same number
+    assert fid.frechet_distance(*s1, *s2, warnings_out=warns) == pytest.approx(calculate_frechet_distance(*s1, *s2), rel=1e-9)
     assert warns == []
 
 
 def test_equals_pytorch_fid_on_near_singular_statistics():
     rng = np.random.default_rng(1)
     s1, s2 = _stats(rng, 10, 32), _stats(rng, 12, 32)  # fewer samples than dimensions: rank-deficient
-    ours = fid.frechet_distance(*s1, *s2)
+    ours = fid.frechet_distance(*s1, *s2, method="sqrtm")
     assert np.isfinite(ours)
     assert ours == pytest.approx(calculate_frechet_distance(*s1, *s2), rel=1e-9)
+    assert fid.frechet_distance(*s1, *s2) == pytest.approx(ours, rel=1e-6)
 
 
 def test_non_finite_sqrtm_takes_the_eps_offset_and_records_it(monkeypatch):
@@ -47,7 +51,7 @@ def test_non_finite_sqrtm_takes_the_eps_offset_and_records_it(monkeypatch):
 
     monkeypatch.setattr(scipy.linalg, "sqrtm", flaky)
     warns: list[str] = []
-    ours = fid.frechet_distance(*s1, *s2, warnings_out=warns)
+    ours = fid.frechet_distance(*s1, *s2, warnings_out=warns, method="sqrtm")
     assert ours == pytest.approx(calculate_frechet_distance(*s1, *s2), rel=1e-12)
     assert any("adding 1e-06 to diagonal" in w for w in warns)
 
@@ -57,7 +61,7 @@ def test_imaginary_parts_small_dropped_large_raise():
     eye = np.eye(2)
     small = np.diag([-1e-8, 1.0])  # sqrtm has imaginary diagonal 1e-4 < 1e-3: dropped
     warns: list[str] = []
-    assert fid.frechet_distance(mu, eye, mu, small, warnings_out=warns) == pytest.approx(
+    assert fid.frechet_distance(mu, eye, mu, small, warnings_out=warns, method="sqrtm") == pytest.approx(
         calculate_frechet_distance(mu, eye, mu, small)
     )
     assert any("imaginary" in w for w in warns)
@@ -65,7 +69,23 @@ def test_imaginary_parts_small_dropped_large_raise():
     with pytest.raises(ValueError, match="Imaginary component"):
         calculate_frechet_distance(mu, eye, mu, big)
     with pytest.raises(ValueError, match="Imaginary component"):
-        fid.frechet_distance(mu, eye, mu, big)
+        fid.frechet_distance(mu, eye, mu, big, method="sqrtm")
+
+
+def test_eigh_trace_term_on_inception_sized_statistics():
+    """2048-d statistics from 3,000 samples (full rank): the default equals pytorch-fid's scipy sqrtm to 1e-9, and
+    on rank-deficient statistics (32 samples, the smoke protocol) both are finite and agree closely."""
+    rng = np.random.default_rng(3)
+    d = 256  # 2048 takes minutes in scipy's sqrtm on a CI core; the algebra does not depend on d
+    a = rng.standard_normal((3000, d)) @ rng.standard_normal((d, d)) * 0.1
+    b = rng.standard_normal((3000, d)) @ rng.standard_normal((d, d)) * 0.1 + 0.2
+    s1, s2 = fid.statistics(a), fid.statistics(b)
+    assert fid.frechet_distance(*s1, *s2) == pytest.approx(calculate_frechet_distance(*s1, *s2), rel=1e-9)
+    s1, s2 = fid.statistics(a[:32]), fid.statistics(b[:32])
+    ours, ref = fid.frechet_distance(*s1, *s2), calculate_frechet_distance(*s1, *s2)
+    assert np.isfinite(ours) and ours == pytest.approx(ref, rel=1e-4)
+    with pytest.raises(ValueError, match="unknown method"):
+        fid.frechet_distance(*s1, *s2, method="svd")
 
 
 # ------------------------------------------------------------------ reference statistics (cheap fake features)

@@ -1,8 +1,12 @@
 """FID (SPEC §8.2): Fréchet distance, cached reference statistics, and a pytorch-fid / torch-fidelity cross-check.
 
-Features come from the libraries (``inception.extract_features``). ``frechet_distance`` reproduces
-``pytorch_fid.fid_score.calculate_frechet_distance`` (scipy sqrtm, the same eps fallback and imaginary-part rule)
-but returns its warnings to the caller instead of printing them.
+Features come from the libraries (``inception.extract_features``). ``frechet_distance`` computes pytorch-fid's
+formula ||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2). Its trace term is taken, by default, from the eigenvalues
+of S1^1/2 S2 S1^1/2 (two symmetric eigendecompositions, ~10x faster than scipy's sqrtm of the 2048 x 2048
+product, which took a minute per snapshot on our CPU); ``method="sqrtm"`` reproduces
+``pytorch_fid.fid_score.calculate_frechet_distance`` step by step (scipy sqrtm, the same eps fallback and
+imaginary-part rule). The two agree to ~1e-9 relative on full-rank statistics (tested against pytorch-fid).
+Warnings are returned to the caller instead of printed.
 """
 
 from __future__ import annotations
@@ -41,11 +45,15 @@ def frechet_distance(
     sigma2: np.ndarray,
     eps: float = 1e-6,
     warnings_out: list[str] | None = None,
+    method: str = "eigh",
 ) -> float:
-    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 sqrt(S1 S2)), as pytorch-fid's ``calculate_frechet_distance``: if the
-    sqrtm is not finite, eps*I is added to both covariances; an imaginary part is dropped when the diagonal's
-    imaginary part is within 1e-3 of 0, else ValueError. Warnings (and scipy's LinAlgWarnings) are appended to
-    ``warnings_out`` when given."""
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 sqrt(S1 S2)).
+
+    method "eigh" (default): Tr sqrt(S1 S2) = sum of sqrt(eigenvalues of S1^1/2 S2 S1^1/2), a symmetric PSD matrix
+    similar to S1 S2 (eigenvalues below 0, rounding error, count as 0 and are reported when not negligible).
+    method "sqrtm": as pytorch-fid's ``calculate_frechet_distance``: if the sqrtm is not finite, eps*I is added to
+    both covariances; an imaginary part is dropped when the diagonal's imaginary part is within 1e-3 of 0, else
+    ValueError. Warnings (and scipy's LinAlgWarnings) are appended to ``warnings_out`` when given."""
     notes: list[str] = []
     mu1, mu2 = np.atleast_1d(mu1), np.atleast_1d(mu2)
     sigma1, sigma2 = np.atleast_2d(sigma1), np.atleast_2d(sigma2)
@@ -54,6 +62,13 @@ def frechet_distance(
     if sigma1.shape != sigma2.shape:
         raise ValueError(f"covariances have different shapes: {sigma1.shape} vs {sigma2.shape}")
     diff = mu1 - mu2
+    if method == "eigh":
+        tr_covmean = _trace_sqrt_product(sigma1, sigma2, notes)
+        if warnings_out is not None:
+            warnings_out.extend(notes)
+        return float(diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2 * tr_covmean)
+    if method != "sqrtm":
+        raise ValueError(f"unknown method {method!r}; expected eigh or sqrtm")
 
     def sqrtm(a: np.ndarray) -> np.ndarray:
         with _warnings.catch_warnings(record=True) as caught:
@@ -78,6 +93,20 @@ def frechet_distance(
     if warnings_out is not None:
         warnings_out.extend(notes)
     return float(diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
+
+
+def _trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray, notes: list[str]) -> float:
+    """Tr (S1 S2)^1/2 for symmetric PSD S1, S2: S1 S2 is similar to R S2 R with R = S1^1/2 (symmetric), whose
+    eigenvalues are real and >= 0, so the trace of the principal square root is the sum of their square roots."""
+    w, v = linalg.eigh((sigma1 + sigma1.T) / 2)
+    scale = max(float(np.abs(w).max(initial=0.0)), 1e-300)
+    root = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+    m = root @ sigma2 @ root
+    ev = linalg.eigvalsh((m + m.T) / 2)
+    neg = ev[ev < 0]
+    if neg.size and -neg.min() > 1e-6 * max(float(ev.max(initial=0.0)), scale):
+        notes.append(f"{neg.size} eigenvalue(s) of S1^1/2 S2 S1^1/2 below 0 (min {neg.min():.3g}); counted as 0")
+    return float(np.sqrt(np.clip(ev, 0.0, None)).sum())
 
 
 def statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -270,7 +299,7 @@ def compute_fid(
         "n_real": reference.n,
         **reference.record(),
         **inc.protocol(weights, "2048"),
-        "frechet": "scipy sqrtm (pytorch-fid calculate_frechet_distance, eps 1e-6 fallback)",
+        "frechet": "pytorch-fid formula; Tr sqrt(S1 S2) from the eigenvalues of S1^1/2 S2 S1^1/2 (ganrepro.metrics.fid)",
         "value_range": list(value_range),
         "device": str(inc.resolve_device(device)),
         "warnings": warns,

@@ -210,7 +210,7 @@ def fd_lenet(
     return {
         "value": value,
         "feature_extractor": "LeNet-5 FC-84 (penultimate, after ReLU); Fréchet distance, not FID",
-        "library": "ganrepro (scipy sqrtm, pytorch-fid formula)",
+        "library": "ganrepro (pytorch-fid formula, eigenvalue trace term)",
         "n_generated": len(generated),
         "n_real": len(real),
         "resize": RESIZE,
