@@ -12,7 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
+# torch is imported inside the functions that need it: planning (run-config, validate, plan, the Snakefile)
+# must not pay its import, which is seconds per job
 
 
 def canonical_json(obj: Any) -> str:
@@ -68,6 +69,8 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 
 
 def atomic_torch_save(path: str | Path, obj: Any) -> None:
+    import torch
+
     path = Path(path)
     fd, tmp = _tmp_beside(path)
     os.close(fd)
@@ -132,6 +135,8 @@ def git_commit(root: Path | None = None) -> str:
 
 
 def hardware() -> dict[str, Any]:
+    import torch
+
     info: dict[str, Any] = {
         "host": platform.node(),
         "cpu": platform.processor() or platform.machine(),
