@@ -66,3 +66,14 @@ def test_summary_table_moves_with_the_numbers(repo_copy):
     row = _row(page, "fig2_wgan_w1_decreases")
     assert "1 &plusmn; 0 <small>(n=3)</small>" in row
     assert "&#10007; 0/3" in row
+
+
+def test_evaluation_spread_is_shown_apart_from_the_seed_spread():
+    from ganrepro.report import _eval_spread
+
+    df = pd.DataFrame({"run": ["a", "a", "b"], "seed": [0, 1, 0], "value": [4.0, 4.2, 3.0], "std": [0.2, 0.4, 9.0]})
+    claim = {"check": {"type": "threshold", "where": "run == 'a'", "value": "value", "agg": "mean", "op": ">=", "target": 4}}
+    assert "&plusmn; 0.3" in _eval_spread(claim, df)  # mean of the selected rows' split std, not the seed std
+    assert _eval_spread(claim, df.drop(columns="std")) == ""
+    claim["check"]["type"] = "spearman"
+    assert _eval_spread(claim, df) == ""

@@ -124,6 +124,23 @@ def _target_cell(claim: dict[str, Any], res: dict[str, Any], published: pd.DataF
     return f"{op} {chk['target']}"
 
 
+def _eval_spread(claim: dict[str, Any], df: pd.DataFrame | None) -> str:
+    """The evaluation-resampling spread (the metric's own `std` column, e.g. over IS splits or draws) of the
+    rows a claim reads, shown apart from the spread over training seeds."""
+    chk = claim["check"]
+    if df is None or "std" not in df.columns or chk.get("value") != "value" or chk["type"] not in ("threshold", "published"):
+        return ""
+    from .claims import _rows
+
+    try:
+        sd = _rows(df, chk)["std"].astype(float)
+    except (LookupError, NameError, SyntaxError, ValueError):
+        return ""
+    if sd.notna().sum() == 0:
+        return ""
+    return f"<br><small>evaluation spread (splits/draws): &plusmn; {sd.mean():.2g}</small>"
+
+
 def _difference_cell(res: dict[str, Any]) -> str:
     xs, refs = res.get("seed_measured") or [], res.get("seed_reference") or []
     if not xs or len(xs) != len(refs):
@@ -204,7 +221,8 @@ def _summary_table(rows: list[dict[str, Any]]) -> str:
         body.append(
             f'<tr{" class=smokerow" if smoke else ""}><td class=l><b>{html.escape(c["id"])}</b><br>'
             f'<small>{html.escape(c["statement"])}</small></td>'
-            f"<td>{_target_cell(c, res, r['published'])}</td><td>{_mean_std(res.get('seed_measured') or [])}</td>"
+            f"<td>{_target_cell(c, res, r['published'])}</td><td>{_mean_std(res.get('seed_measured') or [])}"
+            f"{_eval_spread(c, r['df'])}</td>"
             f"<td>{_difference_cell(res)}</td><td>{_tolerance_cell(c)}</td><td>{_mark_cell(r['verdict'], res)}</td>"
             f"<td class=l>{_provenance(r['src'], r['df'], c)}</td></tr>"
         )
@@ -291,8 +309,8 @@ def write_report(plan: Plan) -> Path:
             parts.insert(summary_at, '<h3>Claims: published vs reproduced</h3>' + _summary_table(summary)
                          + "<p><small>One row per claim and result source. &#10003; holds, &#10007; fails, ? "
                          "inconclusive, &ne; not comparable, &ndash; not run; the count is the training seeds on "
-                         "which it holds. Evaluation-resampling spread (e.g. IS splits) is in each artifact's CSV, "
-                         "not in the seed std.</small></p>")
+                         "which it holds. The std over training seeds is kept apart from the "
+                         "evaluation-resampling spread (IS splits or draws), shown below it where the metric has one.</small></p>")
     parts += _classifiers_section(plan)
     page = f"<!doctype html><html><head><meta charset=utf-8><title>ganrepro report</title><style>{CSS}</style></head><body>"
     page += "\n".join(parts) + "</body></html>\n"
