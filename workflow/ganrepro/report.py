@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .claims import evaluate, load_published
+from .claims import _rows, evaluate, load_published
 from .plan import Plan
 from .utils import atomic_to_csv, atomic_write_text, git_commit, now_iso, repo_root
 
@@ -130,8 +130,6 @@ def _eval_spread(claim: dict[str, Any], df: pd.DataFrame | None) -> str:
     chk = claim["check"]
     if df is None or "std" not in df.columns or chk.get("value") != "value" or chk["type"] not in ("threshold", "published"):
         return ""
-    from .claims import _rows
-
     try:
         sd = _rows(df, chk)["std"].astype(float)
     except (LookupError, NameError, SyntaxError, ValueError):
@@ -167,7 +165,7 @@ def _mark_cell(verdict: str, res: dict[str, Any]) -> str:
     return f'<span class="badge {cls}" title="{html.escape(verdict)}">{mark}{count}</span><br><small>{html.escape(verdict)}</small>'
 
 
-def _provenance(src: dict[str, Any] | None, df: pd.DataFrame | None, claim: dict[str, Any]) -> str:
+def _provenance(src: dict[str, Any] | None, df: pd.DataFrame | None) -> str:
     """Where one number comes from: source, scale, seeds, protocol, weights, git commit, run config hashes,
     hardware and compute time."""
     if src is None:
@@ -224,7 +222,7 @@ def _summary_table(rows: list[dict[str, Any]]) -> str:
             f"<td>{_target_cell(c, res, r['published'])}</td><td>{_mean_std(res.get('seed_measured') or [])}"
             f"{_eval_spread(c, r['df'])}</td>"
             f"<td>{_difference_cell(res)}</td><td>{_tolerance_cell(c)}</td><td>{_mark_cell(r['verdict'], res)}</td>"
-            f"<td class=l>{_provenance(r['src'], r['df'], c)}</td></tr>"
+            f"<td class=l>{_provenance(r['src'], r['df'])}</td></tr>"
         )
     return head + "".join(body) + "</table>"
 
