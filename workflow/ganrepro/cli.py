@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -54,7 +56,16 @@ def cmd_write_run_config(args: argparse.Namespace) -> None:
     run_dir = Path(args.run_dir)
     if run_dir.name not in plan.runs:
         raise GanreproError(f"run {run_dir.name!r} is not in the current plan; see `ganrepro plan`")
-    atomic_write_text(run_dir / "config.json", dump_json(plan.runs[run_dir.name].config) + "\n")
+    text = dump_json(plan.runs[run_dir.name].config) + "\n"
+    target = run_dir / "config.json"
+    # a run folder is named by its config's hash: never let a different configuration overwrite it
+    if target.exists() and target.read_text() != text:
+        raise GanreproError(
+            f"{target} holds a different configuration than the plan's run {run_dir.name}; refusing to overwrite "
+            "a run folder with another configuration. Move the folder aside (its results may be from an older "
+            "ganrepro) and rerun"
+        )
+    atomic_write_text(target, text)
 
 
 def _sources(items: list[str] | None) -> dict[str, str] | None:
@@ -185,8 +196,15 @@ def cmd_prefetch(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
+    from .plan import build_plan
+
     cfg, plan = _plan(args)
-    print(f"config and {len(plan.papers)} paper spec(s) are valid: {len(plan.artifacts())} artifacts, {len(plan.runs)} runs")
+    # the other scale too: a typo in a paper-scale-only setting must not wait for the cluster to surface
+    for scale in ("smoke", "paper"):
+        if scale != cfg["scale"]:
+            build_plan({**cfg, "scale": scale})
+    print(f"config and {len(plan.papers)} paper spec(s) are valid at smoke and paper scale: "
+          f"{len(plan.artifacts())} artifacts, {len(plan.runs)} runs at {cfg['scale']} scale")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    ap.add_argument("--debug", action="store_true",
+                    help="show the full traceback of an error (also: GANREPRO_DEBUG=1 in the environment)")
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="SUBCOMMAND")
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -254,16 +274,33 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_check)
 
     args = ap.parse_args(argv)
+    debug = args.debug or os.environ.get("GANREPRO_DEBUG", "") not in ("", "0")
     try:
         args.fn(args)
-    except GanreproError as e:
-        print(f"ganrepro: error: {e}", file=sys.stderr)
-        return 2
     except Preempted as e:
         # 128 + signal, the shell convention: SLURM/Snakemake see a failed job and requeue or retry it
         print(f"ganrepro: {e}", file=sys.stderr)
         return 128 + e.signum
+    except Exception as e:
+        if debug:  # --debug / GANREPRO_DEBUG=1: the full traceback, for bug reports
+            raise
+        print(f"ganrepro: error: {user_message(e)}", file=sys.stderr)
+        return 2
     return 0
+
+
+def user_message(e: BaseException) -> str:
+    """One line for the user: our own errors as written; OS errors with the path; anything else is a bug."""
+    if isinstance(e, GanreproError):
+        return str(e)
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" while writing {e.filename}" if e.filename else ""
+        return (f"no space left on the device{where}; earlier outputs are intact (writes are atomic). "
+                "Free some space (df -h) and rerun the same command")
+    if isinstance(e, OSError) and e.filename:
+        return f"{e.strerror or type(e).__name__}: {e.filename} (check that the path exists and is readable/writable)"
+    return (f"internal error {type(e).__name__}: {e}. This is a bug in ganrepro: rerun with --debug "
+            "(or GANREPRO_DEBUG=1 under Snakemake) and report the traceback")
 
 
 if __name__ == "__main__":

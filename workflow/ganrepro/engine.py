@@ -19,8 +19,10 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import random
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -99,6 +101,28 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
             f"checkpoint {path} is unreadable ({type(e).__name__}); moved it to {bad.name}. "
             "Rerun the same command to retrain from scratch."
         ) from e
+
+
+def resume_state(ckpt_dir: Path) -> dict[str, Any] | None:
+    """The newest readable checkpoint of a run: ckpt/last.pt, else the one before it (ckpt/prev.pt).
+
+    An unreadable file is never reused: it is renamed to ``*.corrupt`` (kept for inspection) and the run goes on
+    from the last good checkpoint, or from scratch when there is none, with a one-line warning on stderr.
+    """
+    for name in ("last.pt", "prev.pt"):
+        path = ckpt_dir / name
+        if not path.exists():
+            continue
+        try:
+            st = load_checkpoint(path)
+        except GanreproError as e:
+            print(f"warning: {str(e).split('; Rerun')[0]}; trying the previous checkpoint", file=sys.stderr)
+            continue
+        if name != "last.pt":
+            print(f"warning: resuming from {path} (iteration {st['iteration']}), the last good checkpoint",
+                  file=sys.stderr)
+        return st
+    return None
 
 
 @contextlib.contextmanager
@@ -255,8 +279,8 @@ def train(
 
     ckpt_path = run_dir / "ckpt" / "last.pt"
     start, rows, wall_before = 0, [], 0.0
-    if ckpt_path.exists():
-        st = load_checkpoint(ckpt_path)
+    st = resume_state(ckpt_path.parent)
+    if st is not None:
         G.load_state_dict(st["G"])
         D.load_state_dict(st["D"])
         method.load_state_dict(st["method"])
@@ -273,6 +297,9 @@ def train(
         return wall_before + time.perf_counter() - t0
 
     def save_state(it: int) -> None:
+        # keep the previous checkpoint until the new one is complete: a kill or a corrupt write costs one interval
+        if ckpt_path.exists():
+            os.replace(ckpt_path, ckpt_path.with_name("prev.pt"))
         atomic_torch_save(
             ckpt_path,
             {

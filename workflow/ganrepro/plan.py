@@ -36,7 +36,10 @@ def _load_yaml(path: Path) -> Any:
     except FileNotFoundError as e:
         raise GanreproError(f"{path}: file not found") from e
     except yaml.YAMLError as e:
-        raise GanreproError(f"{path}: not valid YAML ({e}); fix the syntax at the position shown") from e
+        mark = getattr(e, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise GanreproError(f"{path}: not valid YAML ({at}{what}); fix the syntax there") from e
 
 
 @cache

@@ -54,10 +54,17 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        _name_target(e, path)
         raise
+
+
+def _name_target(e: BaseException, path: Path) -> None:
+    """A failed atomic write reports the file the user asked for, not the temporary one beside it."""
+    if isinstance(e, OSError):
+        e.filename = str(path)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -73,13 +80,16 @@ def atomic_torch_save(path: str | Path, obj: Any) -> None:
 
     path = Path(path)
     fd, tmp = _tmp_beside(path)
-    os.close(fd)
     try:
-        torch.save(obj, tmp)
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())  # the bytes are on disk before the rename makes them the checkpoint
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        _name_target(e, path)
         raise
 
 
@@ -90,9 +100,10 @@ def atomic_savefig(fig: Any, path: str | Path, **kwargs: Any) -> None:
     try:
         fig.savefig(tmp, format=path.suffix.lstrip("."), **kwargs)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        _name_target(e, path)
         raise
 
 
