@@ -72,3 +72,24 @@ def test_unknown_net_lists_valid_names(repo_copy):
     _break(repo_copy, lambda s: s["runs"]["toy8_wgan"]["G"].update(name="resnet9000"))
     with pytest.raises(GanreproError, match=r"unknown G.name 'resnet9000'; valid names: .*toy_mlp_g"):
         build_plan(load_config())
+
+
+def test_cached_plan_equals_build_plan_and_follows_edits(repo_copy, tmp_path):
+    from ganrepro.plan import cached_plan
+
+    cfg = load_config()
+    cache = tmp_path / "cache"
+    first = cached_plan(cfg, cache_dir=cache)
+    assert len(list(cache.glob("*.pkl"))) == 1
+    again = cached_plan(cfg, cache_dir=cache)  # loaded from disk
+    fresh = build_plan(cfg)
+    assert set(again.runs) == set(first.runs) == set(fresh.runs)
+    assert again.runs == fresh.runs and again.prefetch == fresh.prefetch
+    # an edit to a paper.yaml must never be answered from the cache
+    _break(repo_copy, lambda s: s["runs"]["toy8_wgan"].update(batch_size=32))
+    edited = cached_plan(cfg, cache_dir=cache)
+    assert set(edited.runs) != set(first.runs) and len(list(cache.glob("*.pkl"))) == 2
+    # a corrupt cache entry is rebuilt, not trusted
+    for p in cache.glob("*.pkl"):
+        p.write_bytes(b"junk")
+    assert set(cached_plan(cfg, cache_dir=cache).runs) == set(edited.runs)

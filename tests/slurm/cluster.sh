@@ -137,6 +137,8 @@ AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
 AccountingStoragePort=$DBDPORT
 AccountingStorageTRES=gres/gpu
+# keep the plugin's --comment (the rule name) so that sacct can say which rule each job ran
+AccountingStoreFlags=job_comment
 GresTypes=gpu
 NodeName=$HOST CPUs=$CPUS RealMemory=$MEM Gres=gpu:$GPUS State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP

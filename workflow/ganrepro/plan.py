@@ -141,6 +141,7 @@ class Plan:
     runs: dict[str, Run]  # run_id -> Run
     classifiers: dict[str, dict[str, Any]] = field(default_factory=dict)  # classifier id -> resolved config
     evals: dict[str, Evaluation] = field(default_factory=dict)  # "<run_id>/<eval_id>" -> Evaluation
+    prefetch: tuple[list[str], list[str], str] = ([], [], "")  # (datasets, extra assets, marker key) the plan reads
 
     def artifacts(self) -> list[Artifact]:
         return [a for p in self.papers.values() for a in p.artifacts.values()]
@@ -254,6 +255,51 @@ def metric_kind(name: str, where: str) -> str:
     return METRICS.get(name).protocol.kind
 
 
+def _plan_inputs_digest(config: dict[str, Any], tables_dir: Path) -> str:
+    """Everything a plan is computed from: the config, the paper folders' specs, config/*.yaml, and this
+    package's code and schemas. Equal digests give equal plans."""
+    import hashlib
+
+    h = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
+    h.update(str(tables_dir.resolve()).encode())
+    pkg = Path(__file__).parent
+    files = [tables_dir / str(p) / "paper.yaml" for p in config.get("papers", [])]
+    files += sorted((repo_root() / "config").glob("*.yaml")) + sorted(pkg.rglob("*.py")) + sorted(SCHEMA_DIR.glob("*"))
+    for f in files:
+        h.update(str(f).encode())
+        h.update(f.read_bytes() if f.is_file() else b"<absent>")
+    return h.hexdigest()[:20]
+
+
+def cached_plan(config: dict[str, Any], tables_dir: Path | None = None, cache_dir: Path | None = None) -> Plan:
+    """build_plan, memoised on disk by the digest of its inputs.
+
+    Building a plan imports the method, net, dataset and metric registries (torch, POT: seconds). Snakemake
+    re-reads the Snakefile in every cluster job, so the main process builds the plan once and every job step
+    loads it from .snakemake/ganrepro-plan/ instead. Any change to a paper.yaml, config/*.yaml or the code
+    changes the digest, so a stale plan is never used.
+    """
+    import pickle
+
+    from .utils import atomic_write_bytes
+
+    tables_dir = tables_dir or repo_root() / "paper_tables"
+    cache_dir = cache_dir or repo_root() / ".snakemake" / "ganrepro-plan"
+    path = cache_dir / f"{_plan_inputs_digest(config, tables_dir)}.pkl"
+    if path.exists():
+        try:
+            return pickle.loads(path.read_bytes())
+        except Exception:  # unreadable cache entry: rebuild it
+            pass
+    plan = build_plan(config, tables_dir)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, pickle.dumps(plan))
+    except OSError:  # a read-only checkout still plans, only slower
+        pass
+    return plan
+
+
 def build_plan(config: dict[str, Any], tables_dir: Path | None = None) -> Plan:
     tables_dir = tables_dir or repo_root() / "paper_tables"
     scale, seeds = config["scale"], list(config["seeds"])
@@ -304,7 +350,13 @@ def build_plan(config: dict[str, Any], tables_dir: Path | None = None) -> Plan:
     for ds in config.get("classifiers", []):
         ccfg = classifier_config(ds, scale)
         clfs[classifier_id(ccfg)] = ccfg
-    return Plan(config, papers, runs, clfs, evals)
+    plan = Plan(config, papers, runs, clfs, evals)
+    from .data.assets import prefetch_key
+
+    datasets, extra = required_data(plan)
+    key = prefetch_key(datasets, config["data_root"], config.get("sources") or {}, extra)
+    plan.prefetch = (datasets, extra, key)  # kept in the plan so the Snakefile needs no data import (torch)
+    return plan
 
 
 INCEPTION_ASSET = {"pytorch-fid": "pytorch_fid_inception", "torch-fidelity": "torch_fidelity_inception"}

@@ -2,13 +2,13 @@
 # Adding a paper folder adds its runs and artifacts here without any rule edit.
 try:
     from ganrepro.errors import GanreproError
-    from ganrepro.plan import build_plan
+    from ganrepro.plan import cached_plan
     from ganrepro.utils import config_hash
 except ImportError as e:
     raise WorkflowError(f"the ganrepro package is not importable ({e}); install it with: pip install -e .")
 
 try:
-    PLAN = build_plan(config)
+    PLAN = cached_plan(config)  # built once per config + code version; cluster job steps load it (no torch import)
 except GanreproError as e:
     raise WorkflowError(f"ganrepro: {e}")
 
