@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 import torch
 from ganrepro.engine import train
-from ganrepro.utils import sha256_file
 
 from .conftest import tiny_run_config
 
