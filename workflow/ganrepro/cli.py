@@ -35,10 +35,10 @@ def _overrides(items: list[str]) -> dict:
 
 
 def _plan(args: argparse.Namespace):
-    from .plan import build_plan, load_config
+    from .plan import cached_plan, load_config
 
     cfg = load_config(args.configfile, _overrides(args.config))
-    return cfg, build_plan(cfg)
+    return cfg, cached_plan(cfg)  # the DAG's jobs call this many times with the same config
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
@@ -207,6 +207,21 @@ def cmd_validate(args: argparse.Namespace) -> None:
           f"{len(plan.artifacts())} artifacts, {len(plan.runs)} runs at {cfg['scale']} scale")
 
 
+def cmd_bench(args: argparse.Namespace) -> None:
+    from . import bench
+    from .utils import repo_root
+
+    out = Path(args.out) if args.out else repo_root() / "results" / "bench"
+    what = args.what or ["train", "dag"]
+    if "train" in what:
+        rows = bench.bench_train(args.device, args.cases, its=args.its, repeats=args.repeats, tiny=args.tiny,
+                                 workers=args.workers, threads=args.threads)
+        print(f"wrote {bench.write(rows, 'train', out)}")
+    if "dag" in what:
+        rows = bench.bench_dag(n_runs=args.dag_runs)
+        print(f"wrote {bench.write(rows, 'dag', out)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="ganrepro",
@@ -268,6 +283,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("artifacts", nargs="*", help="only these artifacts (default: all the paper declares)")
     p.add_argument("--force", action="store_true", help="skip artifacts that have not been built")
     p.set_defaults(fn=cmd_keep)
+    p = sub.add_parser(
+        "bench", help="time training (ganrepro vs a reference-style loop) and DAG planning; results/bench/*.csv",
+        description="Time ganrepro's training iteration against a reference-style loop (DataLoader, host sync "
+                    "every step, plain optimizers; same nets and method code) per paper preset, and `snakemake -n` "
+                    "for the full DAG and a synthetic 1,000-run paper. Medians of interleaved repeats after warm-up.")
+    p.add_argument("what", nargs="*", choices=["train", "dag"], help="what to time (default: both)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    from .bench import TRAIN_CASES
+
+    p.add_argument("--cases", nargs="+", choices=sorted(TRAIN_CASES), help="training cases (default: all)")
+    p.add_argument("--its", type=int, default=2, help="G iterations per timed repeat (default 2; use ~50 on a GPU)")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved repeats; the median is reported")
+    p.add_argument("--tiny", action="store_true", help="width-8 nets, batch 8: checks the benchmark runs (CI)")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader workers of the reference-style loop")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--dag-runs", type=int, default=1000, help="runs in the synthetic DAG benchmark")
+    p.add_argument("--out", help="output folder (default results/bench)")
+    p.set_defaults(fn=cmd_bench)
     p = with_config(sub.add_parser("check", help="judge every claim on committed (and fresh) results; exit 1 if any fails"))
     p.add_argument("--paper", nargs="+", metavar="P", help="these papers (default: config key 'papers')")
     p.add_argument("--committed-only", action="store_true", help="only paper_tables/<paper>/reproduced/, not results/")

@@ -237,6 +237,24 @@ def _divergence(row: dict[str, float], bound: float, G: nn.Module, D: nn.Module)
     return None
 
 
+def train_iteration(
+    method: methods.Method, sampler: data.Sampler, it: int, bs: int, device: str, train_g: bool = True
+) -> dict[str, torch.Tensor]:
+    """One generator iteration: the method's critic steps on real batches, then its generator step.
+
+    Losses stay on the device (no host sync); the caller reads them every `log_every` iterations. `ganrepro bench`
+    times exactly this function against a reference-style loop.
+    """
+    method.begin_iteration(it)
+    logs: dict[str, torch.Tensor] = {}
+    for _ in range(method.n_critic(it)):
+        real = sampler.sample(bs).to(device, non_blocking=True)
+        logs = method.critic_step(real)
+    if train_g:
+        logs.update(method.generator_step(bs))
+    return logs
+
+
 def train(
     run_dir: str | Path,
     device: str = "auto",
@@ -333,13 +351,7 @@ def train(
     it = start
     with catch_stop_signals() as caught:
         for it in range(start, total):
-            method.begin_iteration(it)
-            logs: dict[str, torch.Tensor] = {}
-            for _ in range(method.n_critic(it)):
-                real = sampler.sample(bs).to(device, non_blocking=True)
-                logs = method.critic_step(real)
-            if train_g:
-                logs.update(method.generator_step(bs))
+            logs = train_iteration(method, sampler, it, bs, device, train_g)
             done = it + 1
             if done % cfg["log_every"] == 0 or done == total:
                 row = _log_row(done, logs, D)

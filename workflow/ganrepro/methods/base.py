@@ -16,12 +16,16 @@ def make_optimizer(spec: dict[str, Any], params: Iterable[nn.Parameter]) -> torc
     if not params:
         return None  # e.g. the parameter-free fixed generator of WGAN Fig. 3
     name = spec.get("name")
+    # foreach: None lets torch pick its multi-tensor kernels on CUDA (same arithmetic); False is the plain
+    # per-parameter loop of the reference code (`ganrepro bench` uses it for the reference-style loop)
+    foreach = spec.get("foreach")
     if name == "rmsprop":
         return torch.optim.RMSprop(
-            params, lr=spec["lr"], alpha=spec["alpha"], eps=spec["eps"], momentum=spec.get("momentum", 0.0)
+            params, lr=spec["lr"], alpha=spec["alpha"], eps=spec["eps"], momentum=spec.get("momentum", 0.0),
+            foreach=foreach,
         )
     if name == "adam":
-        return torch.optim.Adam(params, lr=spec["lr"], betas=tuple(spec["betas"]), eps=spec["eps"])
+        return torch.optim.Adam(params, lr=spec["lr"], betas=tuple(spec["betas"]), eps=spec["eps"], foreach=foreach)
     raise GanreproError(f"unknown optimizer name {name!r} in method config; valid names: adam, rmsprop")
 
 

@@ -1,0 +1,46 @@
+"""ganrepro bench: runs at a tiny size (CI keeps it working); the fast path computes what the plain path does."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+from ganrepro import bench
+from ganrepro.engine import train_iteration
+
+
+def test_tiny_train_bench_writes_csv_and_plot(tmp_path):
+    rows = bench.bench_train("cpu", ["wgangp_gpmnist"], its=1, repeats=1, tiny=True, threads=1)
+    path = bench.write(rows, "train", tmp_path)
+    df = pd.read_csv(path)
+    assert list(df["case"]) == ["wgangp_gpmnist"] and (tmp_path / "train.png").stat().st_size > 0
+    r = df.iloc[0]
+    assert r["ganrepro_its_per_s"] > 0 and r["reference_its_per_s"] > 0
+    assert r["speedup"] == pytest.approx(r["ganrepro_its_per_s"] / r["reference_its_per_s"], rel=1e-2)
+    assert "NOT the paper" in r["size"] and r["git_commit"] and r["version_torch"] == torch.__version__
+    assert r["n_critic"] == 5 and r["batch_size"] == 8  # steady state, not WGAN's 100-step warm-up
+
+
+@pytest.mark.parametrize("case", ["wgan_dcgan32", "wgangp_gpmnist", "swgan_dcgan32", "began32"])
+def test_fast_path_gives_the_plain_paths_losses(case):
+    """The benchmark's two loops differ in data pipeline, host syncs and optimizer kernels, never in the
+    arithmetic: fed the same batches, they give the same losses (CPU; tolerance 1e-5 relative for kernel order)."""
+    preset = bench.TRAIN_CASES[case]
+    cfg, fast, sampler = bench._case_setup(preset, "cpu", tiny=True, foreach=None)
+    _, plain, sampler2 = bench._case_setup(preset, "cpu", tiny=True, foreach=False)
+    for it in range(bench.STEADY_ITERATION, bench.STEADY_ITERATION + 3):
+        a = train_iteration(fast, sampler, it, cfg["batch_size"], "cpu")
+        plain.begin_iteration(it)
+        for _ in range(plain.n_critic(it)):
+            b = plain.critic_step(sampler2.sample(cfg["batch_size"]))
+            [float(v) for v in b.values()]
+        b.update(plain.generator_step(cfg["batch_size"]))
+        assert a.keys() == b.keys()
+        for k in a:
+            assert float(a[k]) == pytest.approx(float(b[k]), rel=1e-5, abs=1e-6), (case, it, k)
+
+
+def test_synthetic_paper_has_the_requested_number_of_distinct_runs():
+    spec = bench._synthetic_paper(7)
+    assert len(spec["runs"]) == 7 and spec["artifacts"]["all"]["runs"] == list(spec["runs"])
+    assert len({r["iterations"] for r in spec["runs"].values()}) == 7

@@ -1,0 +1,292 @@
+"""`ganrepro bench`: how fast ganrepro trains and plans, measured on this machine, with a rerunnable protocol.
+
+train  Generator iterations per second of ganrepro's training iteration (``engine.train_iteration``: the dataset
+       resident as one tensor, index sampling, no host sync until a log row, torch's default multi-tensor
+       optimizers) against a reference-style loop written fresh for the benchmark: a torchvision-style
+       ``DataLoader`` over the same images, a host sync after every step (the references print or log
+       ``loss.item()``), plain per-parameter optimizers (``foreach=False``), and the same networks and method
+       code. Both run the paper's preset at its batch size on stand-in images of the right shape (the data's
+       values do not change the arithmetic), after warm-up, as interleaved repeats; the median is reported.
+dag    Wall time of ``snakemake -n`` for the full paper-scale DAG (all five papers x 3 seeds) and for a synthetic
+       paper with 1,000 runs, each with a cold and a warm plan cache.
+
+Results go to results/bench/<what>.csv with the hardware, library versions and the git commit on every row, and a
+plot. Nothing here asserts a time: the numbers are reported, not tested.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .utils import atomic_to_csv, git_commit, hardware, repo_root
+
+# case -> the paper preset it times (config/presets.yaml), at the preset's own batch size
+TRAIN_CASES = {
+    "wgan_dcgan32": "wgan_dcgan_cifar32",
+    "wgan_dcgan64": "wgan_dcgan_lsun64",
+    "wgangp_gpmnist": "wgangp_gpnets_mnist28",
+    "wgangp_dcgan32": "gpwgan_dcgan_bncritic_cifar32",
+    "swgan_dcgan32": "swgan_dcgan_cifar32",
+    "began32": "began_cifar32",
+}
+STEADY_ITERATION = 1001  # past the warm-ups, and not a multiple of 500 (WGAN: 100 critic steps then)
+
+
+def _versions() -> dict[str, str]:
+    import torch
+
+    out = {"python": sys.version.split()[0], "torch": torch.__version__}
+    for mod in ("torchvision", "snakemake"):
+        try:
+            out[mod] = __import__(mod).__version__
+        except Exception:  # not installed: say so rather than fail the benchmark
+            out[mod] = "absent"
+    return out
+
+
+def _provenance(device: str) -> dict[str, Any]:
+    hw = {f"hw_{k}": v for k, v in hardware().items() if k not in ("python", "torch", "torch_threads")}
+    hw["hw_cpu_model"] = _cpu_model()
+    return {"device": device, **hw, "git_commit": git_commit(), **{f"version_{k}": v for k, v in _versions().items()}}
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
+def _case_setup(preset: str, device: str, tiny: bool, foreach: bool | None):
+    """The preset's resolved paper-scale config, its nets and method, and stand-in images of its shape."""
+    from . import data, methods
+    from .engine import build_models, seed_everything
+    from .plan import resolve_run
+
+    cfg = resolve_run("bench", preset, {"preset": preset}, seed=0, scale="paper")
+    if tiny:  # CI: keep the code path, shrink the arithmetic
+        for role in ("G", "D"):
+            if "width" in cfg[role]:
+                cfg[role]["width"] = 8
+        cfg["batch_size"] = min(cfg["batch_size"], 8)
+    for key in ("optimizer_D", "optimizer_G"):
+        cfg["method"][key] = {**cfg["method"][key], "foreach": foreach}
+    seed_everything(0)
+    G, D = build_models(cfg, device)
+    method = methods.build(cfg["method"]["name"], cfg["method"], G, D, seed=0, device=device)
+    size = cfg["G"].get("image_size", 32)
+    channels = cfg["G"].get("channels", cfg["D"].get("channels", 3))
+    vr = cfg["dataset"].get("value_range")
+    sampler = data.build("standin_images", seed=0, image_size=size, channels=channels, n=max(512, 4 * cfg["batch_size"]),
+                         **({"value_range": vr} if vr else {}))
+    return cfg, method, sampler
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def _time_ganrepro(cfg, method, sampler, device: str, its: int, start: int) -> float:
+    from .engine import _log_row, train_iteration
+
+    bs, log_every = cfg["batch_size"], cfg.get("log_every", 10)
+    _sync(device)
+    t0 = time.perf_counter()
+    for i in range(its):
+        it = start + i
+        logs = train_iteration(method, sampler, it, bs, device, cfg["train_generator"])
+        if (it + 1) % log_every == 0:
+            _log_row(it + 1, logs, method.D)  # the engine's one host sync per log row
+    _sync(device)
+    return time.perf_counter() - t0
+
+
+class _ReferenceBatches:
+    """What the reference code does for data: a DataLoader over a dataset, re-iterated at each epoch end."""
+
+    def __init__(self, images, batch_size: int, workers: int) -> None:
+        import torch
+        from torch.utils.data import DataLoader, TensorDataset
+
+        self.loader = DataLoader(TensorDataset(images.cpu()), batch_size=batch_size, shuffle=True, drop_last=True,
+                                 num_workers=workers, generator=torch.Generator().manual_seed(0))
+        self.it = iter(self.loader)
+
+    def sample(self, n: int):
+        try:
+            (x,) = next(self.it)
+        except StopIteration:
+            self.it = iter(self.loader)
+            (x,) = next(self.it)
+        return x
+
+
+def _time_reference(cfg, method, batches: _ReferenceBatches, device: str, its: int, start: int) -> float:
+    bs = cfg["batch_size"]
+    _sync(device)
+    t0 = time.perf_counter()
+    for i in range(its):
+        it = start + i
+        method.begin_iteration(it)
+        for _ in range(method.n_critic(it)):
+            logs = method.critic_step(batches.sample(bs).to(device))
+            [float(v) for v in logs.values()]  # host sync every step, as the references' loss.item() / prints
+        if cfg["train_generator"]:
+            logs = method.generator_step(bs)
+            [float(v) for v in logs.values()]
+    _sync(device)
+    return time.perf_counter() - t0
+
+
+def bench_train(device: str = "cpu", cases: list[str] | None = None, its: int = 2, repeats: int = 3,
+                tiny: bool = False, workers: int = 0, threads: int | None = None) -> list[dict[str, Any]]:
+    import torch
+
+    from .engine import resolve_device
+
+    if threads:
+        torch.set_num_threads(threads)
+    device = resolve_device(device)
+    rows = []
+    for case in cases or list(TRAIN_CASES):
+        preset = TRAIN_CASES[case]
+        cfg, fast, sampler = _case_setup(preset, device, tiny, foreach=None)
+        _, plain, _ = _case_setup(preset, device, tiny, foreach=False)
+        batches = _ReferenceBatches(sampler.images, cfg["batch_size"], workers)
+        # warm-up (allocator, cudnn autotune, first DataLoader iterator), then interleaved repeats
+        _time_ganrepro(cfg, fast, sampler, device, 1, STEADY_ITERATION)
+        _time_reference(cfg, plain, batches, device, 1, STEADY_ITERATION)
+        t_fast, t_ref = [], []
+        for r in range(repeats):
+            at = STEADY_ITERATION + 1 + r * its
+            t_fast.append(_time_ganrepro(cfg, fast, sampler, device, its, at))
+            t_ref.append(_time_reference(cfg, plain, batches, device, its, at))
+        fast_ips, ref_ips = its / statistics.median(t_fast), its / statistics.median(t_ref)
+        rows.append({
+            "case": case, "preset": preset, "method": cfg["method"]["name"], "G": cfg["G"]["name"],
+            "D": cfg["D"]["name"], "image_size": cfg["G"].get("image_size"), "batch_size": cfg["batch_size"],
+            "n_critic": fast.n_critic(STEADY_ITERATION), "its_per_repeat": its, "repeats": repeats,
+            "ganrepro_its_per_s": round(fast_ips, 4), "reference_its_per_s": round(ref_ips, 4),
+            "speedup": round(fast_ips / ref_ips, 3), "ganrepro_s_per_it": round(1 / fast_ips, 4),
+            "size": "tiny (width 8, batch <= 8): NOT the paper's nets" if tiny else "paper nets and batch size",
+            "data": "stand-in images of the preset's shape", "reference_loader_workers": workers,
+            "torch_threads": torch.get_num_threads(), **_provenance(device),
+        })
+        print(f"train {case:16s} ganrepro {fast_ips:8.3f} it/s  reference {ref_ips:8.3f} it/s  "
+              f"speedup {fast_ips / ref_ips:5.2f}x", flush=True)
+    return rows
+
+
+# --- dag ------------------------------------------------------------------------------------------------
+def _synthetic_paper(n_runs: int) -> dict[str, Any]:
+    """A paper.yaml with n_runs distinct toy runs (one seed each) and one artifact over all of them."""
+    runs = {f"r{i:04d}": {"method": "wgan", "dataset": "8gaussians", "G": {"name": "toy_mlp_g"},
+                          "D": {"name": "toy_mlp_d"}, "batch_size": 64, "iterations": 1000 + i,
+                          "accelerator": "cpu"} for i in range(n_runs)}
+    return {"paper": "bench_synthetic", "title": "synthetic DAG-size benchmark", "citation": "none", "source": "none",
+            "runs": runs,
+            "artifacts": {"all": {"kind": "loss_curve", "title": "all runs", "where": "-", "paper_says": "-",
+                                  "runs": list(runs), "params": {"columns": ["W_estimate"]}}},
+            "claims": []}
+
+
+def _dry_run(root: Path, config: list[str]) -> tuple[float, int]:
+    cmd = ["snakemake", "-n", "--quiet", "rules", "--cores", "1", "--config", *config]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"snakemake -n failed in {root}:\n{proc.stderr[-2000:]}")
+    jobs = 0
+    for line in (proc.stdout + proc.stderr).splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "total" and parts[1].isdigit():
+            jobs = int(parts[1])
+    return wall, jobs
+
+
+def bench_dag(n_runs: int = 1000) -> list[dict[str, Any]]:
+    src = repo_root()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ganrepro-bench-dag-") as tmp:
+        root = Path(tmp) / "repo"
+        for item in ("Snakefile", "workflow", "config", "paper_tables", "profiles"):
+            p = src / item
+            if p.is_dir():
+                shutil.copytree(p, root / item, ignore=shutil.ignore_patterns("reproduced", "__pycache__"))
+            elif p.exists():
+                (root / item).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(p, root / item)
+        (root / "paper_tables" / "bench_synthetic").mkdir()
+        (root / "paper_tables" / "bench_synthetic" / "paper.yaml").write_text(yaml.safe_dump(_synthetic_paper(n_runs)))
+        papers = sorted(p.name for p in (src / "paper_tables").iterdir() if (p / "paper.yaml").exists())
+        configs = {
+            "paper_scale_all_papers_3_seeds": ["scale=paper", f"papers=[{','.join(papers)}]", "seeds=[0,1,2]"],
+            f"synthetic_{n_runs}_runs": ["scale=paper", "papers=[bench_synthetic]", "seeds=[0]", "classifiers=[]"],
+        }
+        for name, config in configs.items():
+            for cache in ("cold", "warm"):
+                if cache == "cold":
+                    shutil.rmtree(root / ".snakemake", ignore_errors=True)
+                wall, jobs = _dry_run(root, config)
+                rows.append({"dag": name, "plan_cache": cache, "snakemake_n_s": round(wall, 3), "jobs": jobs,
+                             "config": " ".join(config), **_provenance("cpu")})
+                print(f"dag   {name:34s} {cache}: snakemake -n {wall:6.2f} s for {jobs} jobs", flush=True)
+    return rows
+
+
+# --- output -----------------------------------------------------------------------------------------------
+def write(rows: list[dict[str, Any]], what: str, out_dir: Path) -> Path:
+    import pandas as pd
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    df = pd.DataFrame(rows)
+    path = out_dir / f"{what}.csv"
+    atomic_to_csv(df, path)
+    _plot(df, what, out_dir / f"{what}.png")
+    return path
+
+
+def _plot(df, what: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .utils import atomic_savefig
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    if what == "train":
+        x = range(len(df))
+        ax.bar([i - 0.2 for i in x], df["ganrepro_its_per_s"], width=0.4, label="ganrepro")
+        ax.bar([i + 0.2 for i in x], df["reference_its_per_s"], width=0.4, label="reference-style loop")
+        ax.set_xticks(list(x), [f"{c}\n{s:.2f}x" for c, s in zip(df["case"], df["speedup"], strict=True)], fontsize=7)
+        ax.set_ylabel("G iterations / s")
+        ax.set_title(f"training speed on {df['device'].iloc[0]} ({df['size'].iloc[0]})", fontsize=9)
+        ax.legend(fontsize=8)
+    else:
+        labels = [f"{d}\n({c})" for d, c in zip(df["dag"], df["plan_cache"], strict=True)]
+        ax.barh(labels, df["snakemake_n_s"])
+        ax.axvline(10, color="k", ls=":", lw=1)
+        ax.set_xlabel("snakemake -n wall time (s); dotted: the 10 s target")
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    atomic_savefig(fig, path, dpi=120)
+    plt.close(fig)
