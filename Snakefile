@@ -22,6 +22,7 @@ include: "workflow/rules/classifiers.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/bench.smk"
 
 
 # The default target must be defined here: Snakemake resets the default target after each include.

@@ -44,3 +44,29 @@ def test_synthetic_paper_has_the_requested_number_of_distinct_runs():
     spec = bench._synthetic_paper(7)
     assert len(spec["runs"]) == 7 and spec["artifacts"]["all"]["runs"] == list(spec["runs"])
     assert len({r["iterations"] for r in spec["runs"].values()}) == 7
+
+
+def test_tiny_dag_bench_times_snakemake_dry_runs(tmp_path):
+    rows = bench.bench_dag(n_runs=5)
+    df = pd.DataFrame(rows)
+    assert set(df["plan_cache"]) == {"cold", "warm"} and (df["snakemake_n_s"] > 0).all()
+    synth = df[df["dag"] == "synthetic_5_runs"]
+    assert (synth["jobs"] > 5).all()  # 5 runs -> 5 run_config + 5 train + artifact + report + all ...
+    full = df[df["dag"] == "paper_scale_all_papers_3_seeds"]
+    assert (full["jobs"] > 300).all()
+
+
+def test_cost_model_from_a_train_csv(tmp_path):
+    rows = bench.bench_train("cpu", ["wgan_dcgan32", "toy8_wgangp"], its=1, repeats=1, tiny=True, threads=1)
+    for r in rows:  # pretend these were the paper-size timings: the model only reads seconds per iteration
+        r["size"] = "paper nets and batch size"
+    src = bench.write(rows, "train", tmp_path)
+    cost = pd.DataFrame(bench.cost_model(src, seeds=3))
+    assert set(cost["paper"]) == {"wgan", "swgan", "tvwgan", "wgangp_columbia", "wgangp_purdue"}
+    exact = cost[cost["basis"] == "measured (same preset)"]
+    assert len(exact) and (exact["basis_case"].isin(["wgan_dcgan32", "toy8_wgangp"])).all()
+    r = exact.iloc[0]
+    assert r["hours"] == pytest.approx(r["iterations"] * r["s_per_g_iteration"] * 3 / 3600, rel=1e-3)
+    assert cost["hours_unit"].str.startswith("cpu").all()
+    bench.write(cost.to_dict("records"), "cost", tmp_path)
+    assert (tmp_path / "cost.png").stat().st_size > 0

@@ -37,6 +37,7 @@ TRAIN_CASES = {
     "wgangp_dcgan32": "gpwgan_dcgan_bncritic_cifar32",
     "swgan_dcgan32": "swgan_dcgan_cifar32",
     "began32": "began_cifar32",
+    "toy8_wgangp": "wgangp_toy8",  # the CPU-sized toy runs (MLPs on 2-D points)
 }
 STEADY_ITERATION = 1001  # past the warm-ups, and not a multiple of 500 (WGAN: 100 critic steps then)
 
@@ -88,7 +89,10 @@ def _case_setup(preset: str, device: str, tiny: bool, foreach: bool | None):
     seed_everything(0)
     G, D = build_models(cfg, device)
     method = methods.build(cfg["method"]["name"], cfg["method"], G, D, seed=0, device=device)
-    size = cfg["G"].get("image_size", 32)
+    if "image_size" not in cfg["G"]:  # toy nets: the toy distribution itself (no files, samples on the fly)
+        ds = {k: v for k, v in cfg["dataset"].items() if k != "name"}
+        return cfg, method, data.build(cfg["dataset"]["name"], seed=0, **ds)
+    size = cfg["G"]["image_size"]
     channels = cfg["G"].get("channels", cfg["D"].get("channels", 3))
     vr = cfg["dataset"].get("value_range")
     sampler = data.build("standin_images", seed=0, image_size=size, channels=channels, n=max(512, 4 * cfg["batch_size"]),
@@ -169,7 +173,8 @@ def bench_train(device: str = "cpu", cases: list[str] | None = None, its: int = 
         preset = TRAIN_CASES[case]
         cfg, fast, sampler = _case_setup(preset, device, tiny, foreach=None)
         _, plain, _ = _case_setup(preset, device, tiny, foreach=False)
-        batches = _ReferenceBatches(sampler.images, cfg["batch_size"], workers)
+        # image data: a DataLoader as the references; toy data: the references' Python generator, i.e. the sampler
+        batches = _ReferenceBatches(sampler.images, cfg["batch_size"], workers) if hasattr(sampler, "images") else sampler
         # warm-up (allocator, cudnn autotune, first DataLoader iterator), then interleaved repeats
         _time_ganrepro(cfg, fast, sampler, device, 1, STEADY_ITERATION)
         _time_reference(cfg, plain, batches, device, 1, STEADY_ITERATION)
@@ -252,6 +257,75 @@ def bench_dag(n_runs: int = 1000) -> list[dict[str, Any]]:
     return rows
 
 
+# --- cost model ------------------------------------------------------------------------------------------
+def _pixels(cfg: dict[str, Any]) -> float:
+    size = cfg["G"].get("image_size", 0) or 0
+    if isinstance(size, list):
+        return float(size[0] * size[1])
+    return float(size * size) if size else 0.0
+
+
+def _basis(run_cfg: dict[str, Any], train: Any) -> tuple[str, float, str]:
+    """(case, seconds per G iteration, how it was obtained) for one planned run, from the measured cases."""
+    measured = {r.preset: r for r in train.itertuples()}
+    preset = run_cfg.get("preset")
+    n_critic = int(run_cfg["method"].get("critic_iters", 1)) if run_cfg.get("train_generator", True) else 1
+    if preset in measured and measured[preset].method == run_cfg["method"]["name"]:
+        r = measured[preset]
+        return r.case, r.ganrepro_s_per_it, "measured (same preset)"
+    toy = _pixels(run_cfg) == 0
+    if toy:
+        cands = [r for r in train.itertuples() if r.image_size != r.image_size or not r.image_size]  # NaN: toy
+    else:
+        cands = [r for r in train.itertuples() if r.image_size == r.image_size and r.image_size]
+    if not cands:
+        return "", float("nan"), "no measured case of this kind"
+    # nearest case: same method if possible, then closest image size
+    px = _pixels(run_cfg)
+    cands.sort(key=lambda r: (r.method != run_cfg["method"]["name"], abs((r.image_size or 0) ** 2 - px)))
+    r = cands[0]
+    scale = (n_critic + 1) / (r.n_critic + 1)  # cost ~ critic steps + generator step
+    if not toy and r.image_size:
+        scale *= px / float(r.image_size ** 2)
+    return r.case, r.ganrepro_s_per_it * scale, f"proxy: {r.case} x {scale:.2f} (critic steps and pixels)"
+
+
+def cost_model(train_csv: Path, seeds: int = 3) -> list[dict[str, Any]]:
+    """Hours of training per planned paper-scale run x seeds, from measured seconds per G iteration.
+
+    Evaluation (FID/IS) is not included. The hours are in units of the device the train benchmark ran on:
+    GPU-hours only when it ran on a GPU.
+    """
+    import pandas as pd
+
+    from .plan import build_plan, load_config
+
+    train = pd.read_csv(train_csv)
+    if (train["size"].str.contains("NOT", na=False)).any():
+        raise ValueError(f"{train_csv} was measured with --tiny nets; a cost model needs the paper-size benchmark")
+    device = str(train["device"].iloc[0])
+    papers = sorted(p.name for p in (repo_root() / "paper_tables").iterdir() if (p / "paper.yaml").exists())
+    plan = build_plan(load_config(overrides={"scale": "paper", "papers": papers, "seeds": [0]}))
+    rows = []
+    for paper in plan.papers.values():
+        seen: set[str] = set()
+        for art in paper.artifacts.values():
+            for key, runs in art.runs.items():
+                run = runs[0]
+                case, s_it, how = _basis(run.config, train)
+                hours = run.config["iterations"] * s_it * seeds / 3600
+                rows.append({
+                    "paper": paper.name, "artifact": art.name, "run": key, "run_id": run.run_id,
+                    "counted_in_paper_total": run.run_id not in seen, "iterations": run.config["iterations"],
+                    "seeds": seeds, "accelerator": run.config["accelerator"], "basis_case": case,
+                    "s_per_g_iteration": round(s_it, 5), "basis": how, "hours": round(hours, 4),
+                    "hours_unit": f"{device}-hours (train benchmark device)",
+                    "git_commit": train["git_commit"].iloc[0],
+                })
+                seen.add(run.run_id)
+    return rows
+
+
 # --- output -----------------------------------------------------------------------------------------------
 def write(rows: list[dict[str, Any]], what: str, out_dir: Path) -> Path:
     import pandas as pd
@@ -273,7 +347,13 @@ def _plot(df, what: str, path: Path) -> None:
     from .utils import atomic_savefig
 
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    if what == "train":
+    if what == "cost":
+        counted = df[df["counted_in_paper_total"]]
+        tot = counted.groupby("paper")["hours"].sum()
+        ax.barh(list(tot.index), list(tot.values))
+        ax.set_xlabel(f"{df['hours_unit'].iloc[0]} for {df['seeds'].iloc[0]} seeds (training only); "
+                      f"total {tot.sum():.1f}", fontsize=8)
+    elif what == "train":
         x = range(len(df))
         ax.bar([i - 0.2 for i in x], df["ganrepro_its_per_s"], width=0.4, label="ganrepro")
         ax.bar([i + 0.2 for i in x], df["reference_its_per_s"], width=0.4, label="reference-style loop")

@@ -220,6 +220,12 @@ def cmd_bench(args: argparse.Namespace) -> None:
     if "dag" in what:
         rows = bench.bench_dag(n_runs=args.dag_runs)
         print(f"wrote {bench.write(rows, 'dag', out)}")
+    if "cost" in what:
+        src = Path(args.train_csv) if args.train_csv else out / "train.csv"
+        if not src.exists():
+            raise GanreproError(f"{src} not found; run `ganrepro bench train` first (the cost model uses its timings)")
+        rows = bench.cost_model(src, seeds=args.seeds)
+        print(f"wrote {bench.write(rows, 'cost', out)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         description="Time ganrepro's training iteration against a reference-style loop (DataLoader, host sync "
                     "every step, plain optimizers; same nets and method code) per paper preset, and `snakemake -n` "
                     "for the full DAG and a synthetic 1,000-run paper. Medians of interleaved repeats after warm-up.")
-    p.add_argument("what", nargs="*", choices=["train", "dag"], help="what to time (default: both)")
+    p.add_argument("what", nargs="*", choices=["train", "dag", "cost"],
+                   help="train, dag (default: both); cost: hours per paper and artifact from train.csv")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     from .bench import TRAIN_CASES
 
@@ -300,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--dag-runs", type=int, default=1000, help="runs in the synthetic DAG benchmark")
     p.add_argument("--out", help="output folder (default results/bench)")
+    p.add_argument("--train-csv", help="timings for `cost` (default: <out>/train.csv)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per run in the cost model (default 3)")
     p.set_defaults(fn=cmd_bench)
     p = with_config(sub.add_parser("check", help="judge every claim on committed (and fresh) results; exit 1 if any fails"))
     p.add_argument("--paper", nargs="+", metavar="P", help="these papers (default: config key 'papers')")
