@@ -97,7 +97,7 @@ def _case_setup(preset: str, device: str, tiny: bool, foreach: bool | None):
     vr = cfg["dataset"].get("value_range")
     sampler = data.build("standin_images", seed=0, image_size=size, channels=channels, n=max(512, 4 * cfg["batch_size"]),
                          **({"value_range": vr} if vr else {}))
-    return cfg, method, sampler
+    return cfg, method, sampler.to(device)  # as engine.train: resident on the device
 
 
 def _sync(device: str) -> None:

@@ -59,7 +59,18 @@ class IndexedSampler(Sampler):
             self.perm = torch.randperm(len(self.images), generator=self.gen)
         idx = self.perm[self.pos : self.pos + n]
         self.pos += n
-        return self.images[idx]
+        return self.images[idx.to(self.images.device)]
+
+    def to(self, device: str, max_bytes: int = 4 << 30) -> IndexedSampler:
+        """Keep the whole dataset on the device (one copy, then index sampling there: no per-batch transfer).
+
+        Only when it fits under ``max_bytes``; the batches are the same values either way, so the trajectory and
+        the resume state do not change (the permutation stays on the CPU generator).
+        """
+        nbytes = self.images.element_size() * self.images.nelement()
+        if device != "cpu" and nbytes <= max_bytes:
+            self.images = self.images.to(device)
+        return self
 
     def state_dict(self) -> dict[str, Any]:
         return {"gen": self.gen.get_state(), "epoch": self.epoch, "pos": self.pos, "perm": self.perm.clone()}
