@@ -70,3 +70,19 @@ def test_cost_model_from_a_train_csv(tmp_path):
     assert cost["hours_unit"].str.startswith("cpu").all()
     bench.write(cost.to_dict("records"), "cost", tmp_path)
     assert (tmp_path / "cost.png").stat().st_size > 0
+
+
+def test_slurm_runtime_comes_from_the_benchmark_with_a_safety_factor(tmp_path):
+    from ganrepro.plan import resolve_run
+
+    cfg = resolve_run("t", "wgan_dcgan_cifar32", {"preset": "wgan_dcgan_cifar32"}, seed=0, scale="paper")
+    assert bench.runtime_minutes(cfg, tmp_path / "none") == 720  # no benchmark for GPUs: the documented fallback
+    row = {"case": "wgan_dcgan32", "preset": "wgan_dcgan_cifar32", "method": "wgan", "image_size": 32, "n_critic": 5,
+           "ganrepro_s_per_it": 0.06, "size": "paper nets and batch size"}
+    (tmp_path / "gpu").mkdir()
+    pd.DataFrame([row]).to_csv(tmp_path / "gpu" / "train.csv", index=False)
+    expect = int(-(-cfg["iterations"] * 0.06 * 2.0 // 60)) + 10
+    assert bench.runtime_minutes(cfg, tmp_path, safety=2.0) == expect
+    assert bench.runtime_minutes(cfg, tmp_path, safety=3.0) > expect
+    toy = resolve_run("t", "wgangp_toy8", {"preset": "wgangp_toy8"}, seed=0, scale="paper")
+    assert bench.runtime_minutes(toy, tmp_path) == 720  # CPU runs read benchmarks/cpu, absent here

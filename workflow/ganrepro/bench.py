@@ -16,6 +16,7 @@ plot. Nothing here asserts a time: the numbers are reported, not tested.
 
 from __future__ import annotations
 
+import math
 import shutil
 import statistics
 import subprocess
@@ -267,7 +268,8 @@ def _pixels(cfg: dict[str, Any]) -> float:
 
 def _basis(run_cfg: dict[str, Any], train: Any) -> tuple[str, float, str]:
     """(case, seconds per G iteration, how it was obtained) for one planned run, from the measured cases."""
-    measured = {r.preset: r for r in train.itertuples()}
+    train = _rows(train)
+    measured = {r.preset: r for r in train}
     preset = run_cfg.get("preset")
     n_critic = int(run_cfg["method"].get("critic_iters", 1)) if run_cfg.get("train_generator", True) else 1
     if preset in measured and measured[preset].method == run_cfg["method"]["name"]:
@@ -275,9 +277,9 @@ def _basis(run_cfg: dict[str, Any], train: Any) -> tuple[str, float, str]:
         return r.case, r.ganrepro_s_per_it, "measured (same preset)"
     toy = _pixels(run_cfg) == 0
     if toy:
-        cands = [r for r in train.itertuples() if r.image_size != r.image_size or not r.image_size]  # NaN: toy
+        cands = [r for r in train if r.image_size != r.image_size or not r.image_size]  # NaN: toy
     else:
-        cands = [r for r in train.itertuples() if r.image_size == r.image_size and r.image_size]
+        cands = [r for r in train if r.image_size == r.image_size and r.image_size]
     if not cands:
         return "", float("nan"), "no measured case of this kind"
     # nearest case: same method if possible, then closest image size
@@ -288,6 +290,43 @@ def _basis(run_cfg: dict[str, Any], train: Any) -> tuple[str, float, str]:
     if not toy and r.image_size:
         scale *= px / float(r.image_size ** 2)
     return r.case, r.ganrepro_s_per_it * scale, f"proxy: {r.case} x {scale:.2f} (critic steps and pixels)"
+
+
+def _rows(train: Any) -> list[Any]:
+    """Rows of a train.csv as attribute objects: from a DataFrame, or read with the csv module (no pandas import,
+    for the Snakefile)."""
+    if hasattr(train, "itertuples"):
+        return list(train.itertuples())
+    return list(train)
+
+
+def read_train_csv(path: Path) -> list[Any]:
+    import csv
+    from types import SimpleNamespace
+
+    def num(v: str) -> Any:
+        try:
+            return float(v) if v != "" else float("nan")
+        except ValueError:
+            return v
+
+    with open(path, newline="") as f:
+        return [SimpleNamespace(**{k: num(v) for k, v in row.items()}) for row in csv.DictReader(f)]
+
+
+def runtime_minutes(run_cfg: dict[str, Any], bench_dir: Path, safety: float = 2.0, fallback: int = 720) -> int:
+    """SLURM runtime for a training job: measured seconds per G iteration on the kind of device the run asks for
+    (benchmarks/gpu or benchmarks/cpu train.csv) x iterations x safety factor, plus 10 minutes for start-up and
+    checkpoints. Without a benchmark for that device kind: the documented fallback."""
+    kind = "gpu" if run_cfg.get("accelerator") == "gpu" else "cpu"
+    path = bench_dir / kind / "train.csv"
+    if not path.exists():
+        return fallback
+    rows = [r for r in read_train_csv(path) if "NOT" not in str(getattr(r, "size", ""))]
+    _, s_it, _ = _basis(run_cfg, rows)
+    if s_it != s_it:  # NaN: no case of this kind measured
+        return fallback
+    return int(math.ceil(run_cfg["iterations"] * s_it * safety / 60)) + 10
 
 
 def cost_model(train_csv: Path, seeds: int = 3) -> list[dict[str, Any]]:
@@ -316,7 +355,8 @@ def cost_model(train_csv: Path, seeds: int = 3) -> list[dict[str, Any]]:
                 hours = run.config["iterations"] * s_it * seeds / 3600
                 rows.append({
                     "paper": paper.name, "artifact": art.name, "run": key, "run_id": run.run_id,
-                    "counted_in_paper_total": run.run_id not in seen, "iterations": run.config["iterations"],
+                    "counted_in_paper_total": run.run_id not in seen, "dataset": run.config["dataset"]["name"],
+                    "iterations": run.config["iterations"],
                     "seeds": seeds, "accelerator": run.config["accelerator"], "basis_case": case,
                     "s_per_g_iteration": round(s_it, 5), "basis": how, "hours": round(hours, 4),
                     "hours_unit": f"{device}-hours (train benchmark device)",
@@ -346,7 +386,7 @@ def _plot(df, what: str, path: Path) -> None:
 
     from .utils import atomic_savefig
 
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=(9.5, 3.4))
     if what == "cost":
         counted = df[df["counted_in_paper_total"]]
         tot = counted.groupby("paper")["hours"].sum()

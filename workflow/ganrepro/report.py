@@ -227,6 +227,26 @@ def _summary_table(rows: list[dict[str, Any]]) -> str:
     return head + "".join(body) + "</table>"
 
 
+def _cost_line(paper: str) -> str:
+    """The paper's paper-scale training cost from the benchmark's cost model (fresh results/bench, else the
+    committed benchmarks/*/cost.csv), with its unit and basis; empty when no cost model exists."""
+    root = repo_root()
+    found = [root / "results" / "bench" / "cost.csv", *sorted((root / "benchmarks").glob("*/cost.csv"))]
+    for path in found:
+        if not path.exists():
+            continue
+        df = pd.read_csv(path)
+        rows = df[(df["paper"] == paper) & df["counted_in_paper_total"]]
+        if rows.empty:
+            continue
+        proxies = int((~rows["basis"].str.startswith("measured")).sum())
+        return (f"<br><small>Cost at paper scale ({int(rows['seeds'].iloc[0])} seeds, training only): "
+                f"<b>{rows['hours'].sum():.1f} {html.escape(str(rows['hours_unit'].iloc[0]))}</b> over "
+                f"{len(rows)} runs ({proxies} timed by proxy), from {html.escape(str(path.relative_to(root)))} "
+                f"at git {html.escape(str(rows['git_commit'].iloc[0])[:10])}</small>")
+    return ""
+
+
 def write_report(plan: Plan) -> Path:
     root = repo_root()
     cfg = plan.config
@@ -242,7 +262,7 @@ def write_report(plan: Plan) -> Path:
         spec = paper.spec
         parts.append(f"<h2>{html.escape(spec['title'])} <small>({pname})</small></h2>"
                      f"<p>{html.escape(spec['citation'])}<br><small>Deviations from the paper and reference code: "
-                     f"paper_tables/{pname}/DEVIATIONS.md</small></p>")
+                     f"paper_tables/{pname}/DEVIATIONS.md</small>{_cost_line(pname)}</p>")
         summary: list[dict[str, Any]] = []  # the paper's claim table, filled while the artifacts are read
         summary_at = len(parts)
         for aname, aspec in spec["artifacts"].items():

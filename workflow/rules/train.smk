@@ -7,6 +7,15 @@ import shlex
 SOURCES_ARG = ("--sources " + shlex.quote(json.dumps(config["sources"]))) if config.get("sources") else ""
 
 
+def train_runtime(wc):
+    from pathlib import Path
+
+    from ganrepro.bench import runtime_minutes
+
+    return runtime_minutes(PLAN.runs[wc.run].config, Path(workflow.basedir) / "benchmarks",
+                           safety=float(config.get("runtime_safety", 2.0)))
+
+
 rule run_config:
     output:
         "results/runs/{run}/config.json",
@@ -28,6 +37,7 @@ rule train:
     threads: lambda wc: PLAN.runs[wc.run].config["threads"]
     resources:
         gpu=run_gpus,
+        runtime=train_runtime,  # minutes, from the committed benchmark (benchmarks/) x safety factor
     params:
         progress="" if config.get("progress", True) else "--no-progress",
     message:
