@@ -86,3 +86,12 @@ def test_slurm_runtime_comes_from_the_benchmark_with_a_safety_factor(tmp_path):
     assert bench.runtime_minutes(cfg, tmp_path, safety=3.0) > expect
     toy = resolve_run("t", "wgangp_toy8", {"preset": "wgangp_toy8"}, seed=0, scale="paper")
     assert bench.runtime_minutes(toy, tmp_path) == 720  # CPU runs read benchmarks/cpu, absent here
+
+
+def test_tiny_evaluate_bench_times_both_paths_and_they_agree(tmp_path):
+    rows = bench.bench_evaluate("cpu", n=20, batch_size=10)
+    df = pd.read_csv(bench.write(rows, "evaluate", tmp_path))
+    assert list(df["metric"]) == ["fid", "is"] and (df["ganrepro_s"] > 0).all() and (df["direct_s"] > 0).all()
+    # same images, same weights: the two paths compute the same number (IS: same splits and shuffle seed)
+    for r in df.itertuples():
+        assert r.ganrepro_value == pytest.approx(r.direct_value, rel=1e-3), r.metric

@@ -7,6 +7,8 @@ train  Generator iterations per second of ganrepro's training iteration (``engin
        ``loss.item()``), plain per-parameter optimizers (``foreach=False``), and the same networks and method
        code. Both run the paper's preset at its batch size on stand-in images of the right shape (the data's
        values do not change the arithmetic), after warm-up, as interleaved repeats; the median is reported.
+evaluate  FID (pytorch-fid) and IS (torch-fidelity) of n generated images through ganrepro's metric functions
+       vs the libraries called directly on the same images with the same weights file.
 dag    Wall time of ``snakemake -n`` for the full paper-scale DAG (all five papers x 3 seeds) and for a synthetic
        paper with 1,000 runs, each with a cold and a warm plan cache.
 
@@ -200,6 +202,101 @@ def bench_train(device: str = "cpu", cases: list[str] | None = None, its: int = 
     return rows
 
 
+# --- evaluate ---------------------------------------------------------------------------------------------
+def _uint8_dataset(images):
+    """A torch Dataset of uint8 3xHxW images, the input torch-fidelity's calculate_metrics takes."""
+    from torch.utils.data import Dataset
+
+    from .metrics import inception as inc
+
+    class Uint8Images(Dataset):
+        def __init__(self) -> None:
+            self.x = inc.to_uint8(images, (-1.0, 1.0))
+
+        def __len__(self) -> int:
+            return len(self.x)
+
+        def __getitem__(self, i: int):
+            return self.x[i]
+
+    return Uint8Images()
+
+
+def bench_evaluate(device: str = "cpu", n: int = 10_000, batch_size: int = 100,
+                   repeats: int = 1) -> list[dict[str, Any]]:
+    """FID (pytorch-fid) and IS (torch-fidelity) of n generated 32x32 images: ganrepro's metric functions vs the
+    libraries called directly on the same in-memory images with the same weights file (official when present,
+    else the labelled random stand-in; the timing does not depend on the weights' values)."""
+    import numpy as np
+    import torch
+    import torch_fidelity
+    from pytorch_fid.fid_score import calculate_frechet_distance
+    from pytorch_fid.inception import InceptionV3
+
+    from .metrics import fid as fidm
+    from .metrics import inception as inc
+    from .metrics import isc
+
+    dev = inc.resolve_device(device)
+    g = torch.Generator().manual_seed(0)
+    images = torch.rand(n, 3, 32, 32, generator=g) * 2 - 1  # stand-ins for generated images in [-1, 1]
+    w_fid = inc.resolve_weights(inc.PYTORCH_FID, scale="smoke")
+    w_is = inc.resolve_weights(inc.TORCH_FIDELITY, scale="smoke")
+    vr = (-1.0, 1.0)
+    ref_feats = inc.extract_features(torch.rand(n, 3, 32, 32, generator=g) * 2 - 1, w_fid, value_range=vr, device=dev,
+                                     batch_size=batch_size, progress=False)["2048"]  # untimed: cached in real use
+    mu_r, sigma_r = fidm.statistics(ref_feats)
+    ref = fidm.ReferenceStats(mu_r, sigma_r, "benchmark reference (random images)", n=n)
+    with inc._pytorch_fid_loads_from(w_fid.path):  # pytorch-fid's own model class, given the same weights file
+        direct_net = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]]).eval().to(dev)
+
+    def ours_fid() -> float:
+        return fidm.compute_fid(images, ref, w_fid, value_range=vr, device=dev, batch_size=batch_size,
+                                progress=False)["value"]
+
+    def direct_fid() -> float:  # what pytorch-fid's calculate_activation_statistics does, minus the file reading
+        acts = []
+        with torch.no_grad():
+            for i in range(0, n, batch_size):
+                acts.append(direct_net(((images[i:i + batch_size] + 1) / 2).to(dev))[0].squeeze(-1).squeeze(-1).cpu().numpy())
+        a = np.concatenate(acts)
+        return float(calculate_frechet_distance(a.mean(0), np.cov(a, rowvar=False), mu_r, sigma_r))
+
+    def ours_is() -> float:
+        return isc.inception_score(images, w_is, value_range=vr, device=dev, batch_size=batch_size,
+                                   progress=False)["value"]
+
+    def direct_is() -> float:
+        out = torch_fidelity.calculate_metrics(
+            input1=_uint8_dataset(images), isc=True, feature_extractor_weights_path=str(w_is.path),
+            cuda=dev.type == "cuda", batch_size=batch_size, verbose=False, cache=False)
+        return float(out["inception_score_mean"])
+
+    rows = []
+    for metric, ours, direct in (("fid", ours_fid, direct_fid), ("is", ours_is, direct_is)):
+        ours(), direct()  # warm-up: models built and cached, kernels chosen
+        t_ours, t_direct, v_ours, v_direct = [], [], 0.0, 0.0
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            v_ours = ours()
+            t_ours.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            v_direct = direct()
+            t_direct.append(time.perf_counter() - t0)
+        a, b = statistics.median(t_ours), statistics.median(t_direct)
+        rows.append({"metric": metric, "n_images": n, "batch_size": batch_size, "repeats": repeats,
+                     "ganrepro_s": round(a, 3), "direct_s": round(b, 3), "ratio_ganrepro_over_direct": round(a / b, 3),
+                     "ganrepro_value": v_ours, "direct_value": v_direct,
+                     "weights": "official" if (w_fid.official if metric == "fid" else w_is.official)
+                     else "random stand-in (timing only; values meaningless)",
+                     "direct": "pytorch_fid InceptionV3 + calculate_frechet_distance" if metric == "fid"
+                     else "torch_fidelity.calculate_metrics(isc=True, cache=False)",
+                     **_provenance(str(dev))})
+        print(f"eval  {metric:4s} n={n}: ganrepro {a:7.2f} s  direct {b:7.2f} s  ratio {a / b:5.2f}  "
+              f"(values {v_ours:.4f} vs {v_direct:.4f})", flush=True)
+    return rows
+
+
 # --- dag ------------------------------------------------------------------------------------------------
 def _synthetic_paper(n_runs: int) -> dict[str, Any]:
     """A paper.yaml with n_runs distinct toy runs (one seed each) and one artifact over all of them."""
@@ -387,7 +484,15 @@ def _plot(df, what: str, path: Path) -> None:
     from .utils import atomic_savefig
 
     fig, ax = plt.subplots(figsize=(9.5, 3.4))
-    if what == "cost":
+    if what == "evaluate":
+        ax.bar([f"{m} ganrepro" for m in df["metric"]], df["ganrepro_s"], label="ganrepro")
+        ax.bar([f"{m} direct" for m in df["metric"]], df["direct_s"], label="library called directly")
+        ax.set_ylabel(f"seconds for {int(df['n_images'].iloc[0])} images")
+        ax.set_title("evaluation: " + ", ".join(f"{m} {r:.2f}x" for m, r in
+                                                 zip(df["metric"], df["ratio_ganrepro_over_direct"], strict=True)),
+                     fontsize=9)
+        ax.legend(fontsize=8)
+    elif what == "cost":
         counted = df[df["counted_in_paper_total"]]
         tot = counted.groupby("paper")["hours"].sum()
         ax.barh(list(tot.index), list(tot.values))

@@ -212,11 +212,14 @@ def cmd_bench(args: argparse.Namespace) -> None:
     from .utils import repo_root
 
     out = Path(args.out) if args.out else repo_root() / "results" / "bench"
-    what = args.what or ["train", "dag"]
+    what = args.what or ["train", "evaluate", "dag"]
     if "train" in what:
         rows = bench.bench_train(args.device, args.cases, its=args.its, repeats=args.repeats, tiny=args.tiny,
                                  workers=args.workers, threads=args.threads)
         print(f"wrote {bench.write(rows, 'train', out)}")
+    if "evaluate" in what:
+        rows = bench.bench_evaluate(args.device, n=args.eval_images, batch_size=args.eval_batch, repeats=args.repeats)
+        print(f"wrote {bench.write(rows, 'evaluate', out)}")
     if "dag" in what:
         rows = bench.bench_dag(n_runs=args.dag_runs)
         print(f"wrote {bench.write(rows, 'dag', out)}")
@@ -294,8 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         description="Time ganrepro's training iteration against a reference-style loop (DataLoader, host sync "
                     "every step, plain optimizers; same nets and method code) per paper preset, and `snakemake -n` "
                     "for the full DAG and a synthetic 1,000-run paper. Medians of interleaved repeats after warm-up.")
-    p.add_argument("what", nargs="*", choices=["train", "dag", "cost"],
-                   help="train, dag (default: both); cost: hours per paper and artifact from train.csv")
+    p.add_argument("what", nargs="*", choices=["train", "evaluate", "dag", "cost"],
+                   help="train, evaluate, dag (default: all three); cost: hours per paper and artifact from train.csv")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     from .bench import TRAIN_CASES
 
@@ -305,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tiny", action="store_true", help="width-8 nets, batch 8: checks the benchmark runs (CI)")
     p.add_argument("--workers", type=int, default=0, help="DataLoader workers of the reference-style loop")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--eval-images", type=int, default=10_000, help="images per FID/IS evaluation (default 10,000)")
+    p.add_argument("--eval-batch", type=int, default=100, help="Inception batch size (default 100)")
     p.add_argument("--dag-runs", type=int, default=1000, help="runs in the synthetic DAG benchmark")
     p.add_argument("--out", help="output folder (default results/bench)")
     p.add_argument("--train-csv", help="timings for `cost` (default: <out>/train.csv)")
