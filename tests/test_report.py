@@ -77,3 +77,21 @@ def test_evaluation_spread_is_shown_apart_from_the_seed_spread():
     assert _eval_spread(claim, df.drop(columns="std")) == ""
     claim["check"]["type"] = "spearman"
     assert _eval_spread(claim, df) == ""
+
+
+def test_cost_line_comes_from_the_cost_model_with_its_unit(repo_copy):
+    import pandas as pd
+    from ganrepro.report import _cost_line
+
+    assert _cost_line("wgan") == ""  # no cost model: nothing is claimed
+    d = repo_copy / "benchmarks" / "cpu"
+    d.mkdir(parents=True)
+    pd.DataFrame([
+        {"paper": "wgan", "counted_in_paper_total": True, "hours": 1.25, "seeds": 3, "basis": "measured (same preset)",
+         "hours_unit": "cpu-hours (train benchmark device)", "git_commit": "abc123"},
+        {"paper": "wgan", "counted_in_paper_total": False, "hours": 100.0, "seeds": 3, "basis": "proxy: x",
+         "hours_unit": "cpu-hours (train benchmark device)", "git_commit": "abc123"},
+    ]).to_csv(d / "cost.csv", index=False)
+    line = _cost_line("wgan")
+    assert "1.2 cpu-hours" in line and "over 1 runs (0 timed by proxy)" in line and "benchmarks/cpu/cost.csv" in line
+    assert _cost_line("swgan") == ""
