@@ -90,8 +90,12 @@ DBPORT=$(free_port)
 DBPASS=$(python3 -c 'import secrets; print(secrets.token_hex(12))')
 DB="$D/db"   # mysqld runs as the mysql user: its data, socket and log live in a folder it owns
 mkdir -p "$DB/data" && chown -R mysql:mysql "$DB" && chmod 755 "$D"
+if ! runuser -u mysql -- test -x "$DB"; then
+  log "the mysql user cannot reach $DB (a parent folder is not world-executable, e.g. made by mktemp -d); chmod 755 it"
+  exit 1
+fi
 mariadb-install-db --no-defaults --user=mysql --datadir="$DB/data" --auth-root-authentication-method=socket \
-  > "$D/log/mariadb-install.log" 2>&1
+  > "$D/log/mariadb-install.log" 2>&1 || { log "mariadb-install-db failed; see $D/log/mariadb-install.log"; exit 1; }
 mariadbd --no-defaults --user=mysql --datadir="$DB/data" --socket="$DB/mysql.sock" --port="$DBPORT" \
   --bind-address=127.0.0.1 --pid-file="$DB/mysql.pid" --log-error="$DB/mariadb.log" \
   --skip-name-resolve > /dev/null 2>&1 &

@@ -10,6 +10,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 W=${1:-$(mktemp -d /tmp/ganrepro-slurm-XXXX)}
 mkdir -p "$W"
 W=$(cd "$W" && pwd)
+chmod 755 "$W"  # mktemp makes it 0700; MariaDB runs as the mysql user and keeps its files below it
 say() { echo "[slurm-test] $*"; }
 t_start=$(date +%s)
 
