@@ -212,6 +212,10 @@ def cmd_bench(args: argparse.Namespace) -> None:
     from .utils import repo_root
 
     out = Path(args.out) if args.out else repo_root() / "results" / "bench"
+    if args.threads:  # for every part (train also records it per row)
+        import torch
+
+        torch.set_num_threads(args.threads)
     what = args.what or ["train", "evaluate", "dag"]
     if "train" in what:
         rows = bench.bench_train(args.device, args.cases, its=args.its, repeats=args.repeats, tiny=args.tiny,

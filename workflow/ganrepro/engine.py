@@ -97,10 +97,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     except Exception as e:  # torch raises many types for a truncated/corrupt file
         bad = path.with_suffix(path.suffix + ".corrupt")
         path.rename(bad)
-        raise GanreproError(
-            f"checkpoint {path} is unreadable ({type(e).__name__}); moved it to {bad.name}. "
-            "Rerun the same command to retrain from scratch."
-        ) from e
+        raise GanreproError(f"checkpoint {path} is unreadable ({type(e).__name__}); moved it to {bad.name}") from e
 
 
 def resume_state(ckpt_dir: Path) -> dict[str, Any] | None:
@@ -116,7 +113,7 @@ def resume_state(ckpt_dir: Path) -> dict[str, Any] | None:
         try:
             st = load_checkpoint(path)
         except GanreproError as e:
-            print(f"warning: {str(e).split('; Rerun')[0]}; trying the previous checkpoint", file=sys.stderr)
+            print(f"warning: {e}; trying the previous checkpoint", file=sys.stderr)
             continue
         if name != "last.pt":
             print(f"warning: resuming from {path} (iteration {st['iteration']}), the last good checkpoint",
