@@ -24,6 +24,12 @@ def test_same_seed_same_loss_log_twice(tmp_path):
     pd.testing.assert_frame_equal(la, lb)
 
 
+def test_without_a_bar_each_checkpoint_prints_progress_and_eta(tmp_path, capsys):
+    _run(tmp_path / "r", tiny_run_config())  # 20 its, checkpoint every 10: one line at 10, none at the end
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if "checkpointed" in ln]
+    assert len(lines) == 1 and "G it 10/20 checkpointed" in lines[0] and "it/s, about" in lines[0]
+
+
 def test_different_seed_different_losses(tmp_path):
     _run(tmp_path / "a", tiny_run_config(seed=1))
     _run(tmp_path / "b", tiny_run_config(seed=2))

@@ -362,6 +362,8 @@ def train(
                 snapshot(done)
             if done % cfg["checkpoint_every"] == 0 or done == total or status == "diverged":
                 save_state(done)
+                if bar is None and done < total:  # without a bar, batch logs still show progress and an ETA
+                    _progress_line(run_dir.name, start, done, total, time.perf_counter() - t0)
             if bar is not None:
                 bar.update(1)
             if status == "diverged":
@@ -401,6 +403,14 @@ def train(
         atomic_to_csv(pd.DataFrame(rows), run_dir / "losses.csv")
     atomic_write_json(run_dir / "status.json", result)
     return result
+
+
+def _progress_line(name: str, start: int, done: int, total: int, elapsed: float) -> None:
+    """One line per checkpoint on stderr: G iteration, rate since this (re)start, time left at that rate."""
+    rate = (done - start) / elapsed if elapsed > 0 else float("inf")
+    left = (total - done) / rate if rate > 0 else float("inf")
+    eta = f"{left / 60:.0f} min" if math.isfinite(left) else "?"
+    print(f"ganrepro: {name}: G it {done}/{total} checkpointed, {rate:.3g} it/s, about {eta} left", file=sys.stderr, flush=True)
 
 
 def snapshots(run_dir: Path) -> list[Path]:
