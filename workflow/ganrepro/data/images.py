@@ -126,20 +126,30 @@ class ImageDataset(IndexedSampler):
     has_labels: bool = True  # class labels (MNIST digits, CIFAR classes, Zappos categories); CelebA/LSUN: none
     num_classes: int | None = None
     classes: list[str] | None = None
+    # what an omitted dataset_config key means; a dataset changes these instead of redefining __init__
+    default_image_size: int | list[int] = 32
+    default_channels: int = 3
+    default_split: str = "train"
+    default_interpolation: str = "bilinear"
 
     def __init__(
         self,
         seed: int,
-        image_size: int | list[int],
-        channels: int,
-        value_range: list[float],
-        split: str,
-        interpolation: str = "bilinear",
+        image_size: int | list[int] | None = None,
+        channels: int | None = None,
+        value_range: list[float] | None = None,
+        split: str | None = None,
+        interpolation: str | None = None,
         data_root: str | Path | None = None,
         sources: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
         where = f"dataset {self.name}"
+        image_size = self.default_image_size if image_size is None else image_size
+        channels = self.default_channels if channels is None else channels
+        value_range = [-1.0, 1.0] if value_range is None else value_range
+        split = self.default_split if split is None else split
+        interpolation = self.default_interpolation if interpolation is None else interpolation
         h, w = image_hw(self.name, image_size)
         if channels not in (1, 3):
             raise GanreproError(f"{where}: channels={channels!r} must be 1 or 3")
@@ -280,33 +290,15 @@ class _MNISTLike(ImageDataset):
 @DATASETS.register("mnist")
 class MNIST(_MNISTLike):
     name, title, tv_class, reader = "mnist", "MNIST", "MNIST", "torchvision.datasets.MNIST"
-
-    def __init__(
-        self,
-        seed: int,
-        image_size: int | list[int] = 28,
-        channels: int = 1,
-        value_range: list[float] | None = None,
-        split: str = "train",
-        **kw: Any,
-    ) -> None:
-        super().__init__(seed, image_size, channels, value_range or [-1.0, 1.0], split, **kw)
+    default_image_size = 28
+    default_channels = 1
 
 
 @DATASETS.register("fashion_mnist")
 class FashionMNIST(_MNISTLike):
     name, title, tv_class, reader = "fashion_mnist", "Fashion-MNIST", "FashionMNIST", "torchvision.datasets.FashionMNIST"
-
-    def __init__(
-        self,
-        seed: int,
-        image_size: int | list[int] = 28,
-        channels: int = 1,
-        value_range: list[float] | None = None,
-        split: str = "train",
-        **kw: Any,
-    ) -> None:
-        super().__init__(seed, image_size, channels, value_range or [-1.0, 1.0], split, **kw)
+    default_image_size = 28
+    default_channels = 1
 
 
 @DATASETS.register("cifar10")
@@ -314,17 +306,6 @@ class CIFAR10(ImageDataset):
     name, title, reader = "cifar10", "CIFAR-10", "torchvision.datasets.CIFAR10"
     splits = ("train", "test")
     num_classes = 10
-
-    def __init__(
-        self,
-        seed: int,
-        image_size: int | list[int] = 32,
-        channels: int = 3,
-        value_range: list[float] | None = None,
-        split: str = "train",
-        **kw: Any,
-    ) -> None:
-        super().__init__(seed, image_size, channels, value_range or [-1.0, 1.0], split, **kw)
 
     def open_source(self, files: dict[str, Path], staging: Path) -> Any:
         import tarfile
@@ -346,17 +327,8 @@ class CelebA(ImageDataset):
     splits = ("train", "valid", "test", "all")
     has_labels = False
 
-    def __init__(
-        self,
-        seed: int,
-        image_size: int | list[int] = 64,
-        channels: int = 3,
-        value_range: list[float] | None = None,
-        split: str = "train",
-        interpolation: str = "nearest_tf1",
-        **kw: Any,
-    ) -> None:
-        super().__init__(seed, image_size, channels, value_range or [-1.0, 1.0], split, interpolation, **kw)
+    default_image_size = 64
+    default_interpolation = "nearest_tf1"
 
     def check_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
         crop = extra.pop("crop", None)
@@ -392,16 +364,7 @@ class LSUNBedroom(ImageDataset):
     splits = ("train",)
     has_labels = False
 
-    def __init__(
-        self,
-        seed: int,
-        image_size: int | list[int] = 64,
-        channels: int = 3,
-        value_range: list[float] | None = None,
-        split: str = "train",
-        **kw: Any,
-    ) -> None:
-        super().__init__(seed, image_size, channels, value_range or [-1.0, 1.0], split, **kw)
+    default_image_size = 64
 
     def preflight(self) -> None:
         try:
@@ -429,16 +392,7 @@ class Zappos50KShoes(ImageDataset):
     name, title, reader = "zappos50k_shoes", "UT-Zappos50K", "torchvision.datasets.ImageFolder"
     splits = ("all",)
 
-    def __init__(
-        self,
-        seed: int,
-        image_size: int | list[int] = 32,
-        channels: int = 3,
-        value_range: list[float] | None = None,
-        split: str = "all",
-        **kw: Any,
-    ) -> None:
-        super().__init__(seed, image_size, channels, value_range or [-1.0, 1.0], split, **kw)
+    default_split = "all"
 
     def check_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
         cats = extra.pop("categories", None)
