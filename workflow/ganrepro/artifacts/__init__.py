@@ -76,7 +76,8 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
     }
     label = f"{art.paper} {art.name} | scale={scale}" + ("" if scale == "paper" else " (NOT COMPARABLE)")
     label += f" | data: {prov['data']} | seeds: {prov['seeds'] or 'n/a'}"
-    fig.text(0.5, 0.003, label, ha="center", va="bottom", fontsize=7, color="dimgray")
+    # Below the figure (the tight bbox grows to hold it), so it never covers x-axis labels.
+    fig.text(0.5, -0.01, label, ha="center", va="top", fontsize=7, color="dimgray")
     atomic_to_csv(df, out_dir / f"{art.name}.csv")
     atomic_savefig(fig, out_dir / f"{art.name}.png", dpi=110, bbox_inches="tight")
     atomic_write_json(out_dir / f"{art.name}.provenance.json", prov)
