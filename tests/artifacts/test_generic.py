@@ -206,3 +206,27 @@ def test_divergence_summary(env, tmp_path):
     (env["boom"][0].dir / "status.json").unlink()
     with pytest.raises(GanreproError, match=str(env["boom"][0].dir / "status.json")):
         _build(env, "divergence_summary", tmp_path)
+
+
+def test_provenance_footer_sits_below_every_axes(env, tmp_path, monkeypatch):
+    # The footer once overlapped the x-axis labels; it must be drawn under all of them.
+    import ganrepro.artifacts as artifacts
+
+    saved = {}
+    real_savefig = artifacts.atomic_savefig
+
+    def spy(fig, path, **kw):
+        saved["fig"] = fig
+        real_savefig(fig, path, **kw)
+
+    monkeypatch.setattr(artifacts, "atomic_savefig", spy)
+    _build(env, "loss_curve", tmp_path, columns=["loss_D", "W_estimate"], median_filter=5, every=2)
+    fig = saved["fig"]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()  # build() closed the figure; give it a canvas again
+    footer = fig.texts[-1]
+    assert "scale=smoke" in footer.get_text()
+    top_of_footer = footer.get_window_extent(renderer).y1
+    for ax in fig.axes:
+        assert ax.get_tightbbox(renderer).y0 > top_of_footer
