@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 from ganrepro import bench
-from ganrepro.engine import train_iteration
+from ganrepro.train.engine import train_iteration
 
 
 def test_tiny_train_bench_writes_csv_and_plot(tmp_path):
@@ -73,7 +73,7 @@ def test_cost_model_from_a_train_csv(tmp_path):
 
 
 def test_slurm_runtime_comes_from_the_benchmark_with_a_safety_factor(tmp_path):
-    from ganrepro.plan import resolve_run
+    from ganrepro.spec.plan import resolve_run
 
     cfg = resolve_run("t", "wgan_dcgan_cifar32", {"preset": "wgan_dcgan_cifar32"}, seed=0, scale="paper")
     assert bench.runtime_minutes(cfg, tmp_path / "none") == 720  # no benchmark for GPUs: the documented fallback

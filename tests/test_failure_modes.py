@@ -120,8 +120,8 @@ def test_checksum_mismatch_names_the_file(repo_copy, tmp_path, capsys):
 @pytest.mark.parametrize("state", ["missing", "wrong"])
 def test_inception_weights_at_paper_scale(tmp_path, state):
     from ganrepro.cli import user_message
-    from ganrepro.errors import GanreproError
-    from ganrepro.metrics import inception as inc
+    from ganrepro.core.errors import GanreproError
+    from ganrepro.measure import inception as inc
 
     f = tmp_path / inc.ASSETS[inc.PYTORCH_FID].filename
     if state == "wrong":
@@ -173,7 +173,8 @@ def test_full_disk_keeps_the_previous_output_and_says_so(tmp_path, capsys, monke
 
 
 def test_two_configurations_never_share_a_run_folder(repo_copy, capsys):
-    from ganrepro.plan import build_plan, load_config
+    from ganrepro.spec.config import load_config
+    from ganrepro.spec.plan import build_plan
 
     rid = sorted(build_plan(load_config()).runs)[0]
     run_dir = repo_copy / "results" / "runs" / rid
@@ -197,7 +198,7 @@ def test_diverging_run_is_recorded_not_raised(tmp_path, capsys):
 
 # --- --debug ---------------------------------------------------------------------------------------------
 def test_debug_flag_shows_the_traceback(repo_copy, capsys, monkeypatch):
-    from ganrepro.errors import GanreproError
+    from ganrepro.core.errors import GanreproError
 
     with pytest.raises(GanreproError):
         main(["--debug", "plan", "--config", "bogus_key=1"])

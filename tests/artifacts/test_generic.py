@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from ganrepro.artifacts import build
 from ganrepro.artifacts.generic import median_filter, rebin, saturation
-from ganrepro.engine import train
-from ganrepro.errors import GanreproError
-from ganrepro.plan import Artifact, Run, run_id
-from ganrepro.utils import sha256_file
+from ganrepro.core.errors import GanreproError
+from ganrepro.core.io import sha256_file
+from ganrepro.spec.plan import Artifact, Run, run_id
+from ganrepro.train.engine import train
 
 from ..conftest import tiny_run_config
 

@@ -2,7 +2,8 @@ import math
 
 import pandas as pd
 from ganrepro.artifacts import build
-from ganrepro.plan import build_plan, load_config
+from ganrepro.spec.config import load_config
+from ganrepro.spec.plan import build_plan
 
 
 def test_fig1_measures_example_1(repo_copy, tmp_path):

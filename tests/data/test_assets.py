@@ -14,9 +14,9 @@ import pytest
 import torchvision.datasets as tvd
 import yaml
 from ganrepro import cli, data
+from ganrepro.core.errors import GanreproError
 from ganrepro.data import assets
 from ganrepro.data.assets import Asset
-from ganrepro.errors import GanreproError
 
 
 def _sha(b: bytes) -> str:

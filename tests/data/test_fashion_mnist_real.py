@@ -12,7 +12,7 @@ import torch
 import torchvision.datasets as tvd
 from ganrepro import data
 from ganrepro.data import assets
-from ganrepro.engine import train
+from ganrepro.train.engine import train
 
 from ..conftest import tiny_run_config
 

@@ -18,9 +18,9 @@ import torchvision.datasets as tvd
 import torchvision.transforms.functional as TF
 import yaml
 from ganrepro import data
+from ganrepro.core.errors import GanreproError
 from ganrepro.data import images as img_mod
-from ganrepro.engine import train
-from ganrepro.errors import GanreproError
+from ganrepro.train.engine import train
 from PIL import Image
 
 from ..conftest import tiny_run_config

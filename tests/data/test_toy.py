@@ -6,9 +6,9 @@ import math
 import pytest
 import torch
 from ganrepro import data
-from ganrepro.engine import train
-from ganrepro.errors import GanreproError
-from ganrepro.plan import registry_defaults
+from ganrepro.core.errors import GanreproError
+from ganrepro.spec.config import registry_defaults
+from ganrepro.train.engine import train
 
 from ..conftest import tiny_run_config
 

@@ -30,7 +30,9 @@ from typing import Any
 
 import yaml
 
-from .utils import atomic_to_csv, git_commit, hardware, repo_root
+from ganrepro.core.io import atomic_to_csv
+from ganrepro.core.paths import repo_root
+from ganrepro.core.provenance import git_commit, hardware
 
 # case -> the paper preset it times (config/presets.yaml), at the preset's own batch size
 TRAIN_CASES = {
@@ -77,9 +79,10 @@ def _cpu_model() -> str:
 
 def _case_setup(preset: str, device: str, tiny: bool, foreach: bool | None):
     """The preset's resolved paper-scale config, its nets and method, and stand-in images of its shape."""
-    from . import data, methods
-    from .engine import build_models, seed_everything
-    from .plan import resolve_run
+    from ganrepro import data
+    from ganrepro.spec.plan import resolve_run
+    from ganrepro.train import methods
+    from ganrepro.train.engine import build_models, seed_everything
 
     cfg = resolve_run("bench", preset, {"preset": preset}, seed=0, scale="paper")
     if tiny:  # CI: keep the code path, shrink the arithmetic
@@ -111,7 +114,7 @@ def _sync(device: str) -> None:
 
 
 def _time_ganrepro(cfg, method, sampler, device: str, its: int, start: int) -> float:
-    from .engine import _log_row, train_iteration
+    from ganrepro.train.engine import _log_row, train_iteration
 
     bs, log_every = cfg["batch_size"], cfg.get("log_every", 10)
     _sync(device)
@@ -166,7 +169,7 @@ def bench_train(device: str = "cpu", cases: list[str] | None = None, its: int = 
                 tiny: bool = False, workers: int = 0, threads: int | None = None) -> list[dict[str, Any]]:
     import torch
 
-    from .engine import resolve_device
+    from ganrepro.train.engine import resolve_device
 
     if threads:
         torch.set_num_threads(threads)
@@ -207,7 +210,7 @@ def _uint8_dataset(images):
     """A torch Dataset of uint8 3xHxW images, the input torch-fidelity's calculate_metrics takes."""
     from torch.utils.data import Dataset
 
-    from .metrics import inception as inc
+    from ganrepro.measure import inception as inc
 
     class Uint8Images(Dataset):
         def __init__(self) -> None:
@@ -233,9 +236,9 @@ def bench_evaluate(device: str = "cpu", n: int = 10_000, batch_size: int = 100,
     from pytorch_fid.fid_score import calculate_frechet_distance
     from pytorch_fid.inception import InceptionV3
 
-    from .metrics import fid as fidm
-    from .metrics import inception as inc
-    from .metrics import isc
+    from ganrepro.measure import fid as fidm
+    from ganrepro.measure import inception as inc
+    from ganrepro.measure import isc
 
     dev = inc.resolve_device(device)
     g = torch.Generator().manual_seed(0)
@@ -434,7 +437,8 @@ def cost_model(train_csv: Path, seeds: int = 3) -> list[dict[str, Any]]:
     """
     import pandas as pd
 
-    from .plan import build_plan, load_config
+    from ganrepro.spec.config import load_config
+    from ganrepro.spec.plan import build_plan
 
     train = pd.read_csv(train_csv)
     if (train["size"].str.contains("NOT", na=False)).any():
@@ -481,7 +485,7 @@ def _plot(df, what: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .utils import atomic_savefig
+    from ganrepro.core.io import atomic_savefig
 
     fig, ax = plt.subplots(figsize=(9.5, 3.4))
     if what == "evaluate":

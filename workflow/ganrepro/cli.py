@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import GanreproError, Preempted
+from ganrepro.core.errors import GanreproError, Preempted
 
 EPILOG = """examples:
   ganrepro plan                              list the runs and artifacts the config asks for
@@ -35,22 +35,23 @@ def _overrides(items: list[str]) -> dict:
 
 
 def _plan(args: argparse.Namespace):
-    from .plan import cached_plan, load_config
+    from ganrepro.spec.config import load_config
+    from ganrepro.spec.plan import build_plan
 
     cfg = load_config(args.configfile, _overrides(args.config))
-    return cfg, cached_plan(cfg)  # the DAG's jobs call this many times with the same config
+    return cfg, build_plan(cfg)  # torch-free: the DAG's jobs call this many times
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
-    from .plan import describe
+    from ganrepro.spec.plan import describe
 
     _, plan = _plan(args)
     print(describe(plan))
 
 
 def cmd_write_run_config(args: argparse.Namespace) -> None:
-    from .plan import dump_json
-    from .utils import atomic_write_text
+    from ganrepro.core.io import atomic_write_text
+    from ganrepro.spec.plan import dump_json
 
     _, plan = _plan(args)
     run_dir = Path(args.run_dir)
@@ -93,7 +94,7 @@ def _sources(items: list[str] | None) -> dict[str, str] | None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from .engine import train
+    from ganrepro.train.engine import train
 
     st = train(args.run_dir, device=args.device, progress=not args.no_progress, threads=args.threads,
                data_root=args.data_root, sources=_sources(args.sources))
@@ -102,8 +103,8 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_classifier(args: argparse.Namespace) -> None:
-    from .classifiers import train_classifier
-    from .data.assets import resolve_data_root
+    from ganrepro.data.assets import resolve_data_root
+    from ganrepro.measure.classifiers import train_classifier
 
     cfg, plan = _plan(args)
     out = Path(args.out_dir)
@@ -117,9 +118,9 @@ def cmd_classifier(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from .data.assets import resolve_data_root
-    from .evaluate import evaluate_run
-    from .utils import repo_root
+    from ganrepro.core.paths import repo_root
+    from ganrepro.data.assets import resolve_data_root
+    from ganrepro.measure.evaluate import evaluate_run
 
     cfg, plan = _plan(args)
     run_dir = Path(args.run_dir)
@@ -135,7 +136,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_artifact(args: argparse.Namespace) -> None:
-    from .artifacts import build
+    from ganrepro.artifacts import build
 
     cfg, plan = _plan(args)
     prov = build(plan.artifact(args.paper, args.artifact), cfg["scale"], cfg["seeds"])
@@ -143,7 +144,7 @@ def cmd_artifact(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    from .report import write_report
+    from ganrepro.verdicts.report import write_report
 
     cfg, plan = _plan(args)
     path = write_report(plan)
@@ -151,15 +152,15 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_keep(args: argparse.Namespace) -> None:
-    from .keep import keep
+    from ganrepro.verdicts.keep import keep
 
     for p in keep(args.paper, force=args.force, only=args.artifacts):
         print(f"kept {p}")
 
 
 def cmd_check(args: argparse.Namespace) -> None:
-    from .check import check
-    from .plan import load_config
+    from ganrepro.spec.config import load_config
+    from ganrepro.verdicts.check import check
 
     papers = args.paper or load_config(args.configfile, _overrides(args.config))["papers"]
     code, lines = check(papers, committed_only=args.committed_only)
@@ -169,10 +170,10 @@ def cmd_check(args: argparse.Namespace) -> None:
 
 
 def cmd_prefetch(args: argparse.Namespace) -> None:
-    from .data import assets
+    from ganrepro.data import assets
 
     cfg, plan = _plan(args)
-    from .plan import required_data
+    from ganrepro.spec.plan import required_data
 
     needed, needed_assets = required_data(plan)
     datasets = args.datasets if args.datasets is not None else needed
@@ -196,7 +197,7 @@ def cmd_prefetch(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    from .plan import build_plan
+    from ganrepro.spec.plan import build_plan
 
     cfg, plan = _plan(args)
     # the other scale too: a typo in a paper-scale-only setting must not wait for the cluster to surface
@@ -208,8 +209,8 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
-    from . import bench
-    from .utils import repo_root
+    from ganrepro import bench
+    from ganrepro.core.paths import repo_root
 
     out = Path(args.out) if args.out else repo_root() / "results" / "bench"
     if args.threads:  # for every part (train also records it per row)
@@ -304,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("what", nargs="*", choices=["train", "evaluate", "dag", "cost"],
                    help="train, evaluate, dag (default: all three); cost: hours per paper and artifact from train.csv")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    from .bench import TRAIN_CASES
+    from ganrepro.bench import TRAIN_CASES
 
     p.add_argument("--cases", nargs="+", choices=sorted(TRAIN_CASES), help="training cases (default: all)")
     p.add_argument("--its", type=int, default=2, help="G iterations per timed repeat (default 2; use ~50 on a GPU)")

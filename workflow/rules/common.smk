@@ -1,14 +1,14 @@
-# The plan (runs x seeds, artifacts) comes from ganrepro.plan, which reads paper_tables/<paper>/paper.yaml.
+# The plan (runs x seeds, artifacts) comes from ganrepro.spec.plan, which reads paper_tables/<paper>/paper.yaml.
 # Adding a paper folder adds its runs and artifacts here without any rule edit.
 try:
-    from ganrepro.errors import GanreproError
-    from ganrepro.plan import cached_plan
-    from ganrepro.utils import config_hash
+    from ganrepro.core.errors import GanreproError
+    from ganrepro.core.io import config_hash
+    from ganrepro.spec.plan import build_plan
 except ImportError as e:
     raise WorkflowError(f"the ganrepro package is not importable ({e}); install it with: pip install -e .")
 
 try:
-    PLAN = cached_plan(config)  # built once per config + code version; cluster job steps load it (no torch import)
+    PLAN = build_plan(config)  # torch-free (ganrepro.spec): cheap enough for every cluster job step
 except GanreproError as e:
     raise WorkflowError(f"ganrepro: {e}")
 

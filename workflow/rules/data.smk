@@ -3,7 +3,7 @@
 # of the metrics) into data_root and verifies every file; without it, it only verifies. With allow_download=True
 # every training, classifier and evaluation job waits for it, so one command downloads, verifies and runs; with
 # allow_download=False (the default) nothing depends on it and compute nodes verify on their own.
-PREFETCH_DATASETS, PREFETCH_ASSETS, PREFETCH_HASH = PLAN.prefetch  # see ganrepro.plan.required_data, prefetch_key
+PREFETCH_DATASETS, PREFETCH_ASSETS, PREFETCH_HASH = PLAN.prefetch  # see ganrepro.spec.plan.required_data
 
 
 rule prefetch:

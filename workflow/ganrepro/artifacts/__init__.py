@@ -16,9 +16,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: cluster nodes and CI have no display
 
-from ..errors import GanreproError  # noqa: E402
-from ..registry import Registry  # noqa: E402
-from ..utils import atomic_savefig, atomic_to_csv, atomic_write_json, git_commit, hardware, now_iso  # noqa: E402
+from ganrepro.core.errors import GanreproError  # noqa: E402
+from ganrepro.core.io import atomic_savefig, atomic_to_csv, atomic_write_json  # noqa: E402
+from ganrepro.core.provenance import git_commit, hardware, now_iso  # noqa: E402
+from ganrepro.core.registry import Registry  # noqa: E402
 
 KINDS = Registry("artifact kind")
 
@@ -87,4 +88,4 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
     return prov
 
 
-from . import curves, generic, wgan_toy  # noqa: E402,F401
+from ganrepro.artifacts import curves, generic, wgan_toy  # noqa: E402,F401

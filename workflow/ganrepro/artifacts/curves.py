@@ -7,8 +7,8 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ..errors import GanreproError
-from . import KINDS
+from ganrepro.artifacts import KINDS
+from ganrepro.core.errors import GanreproError
 
 
 def eval_table(art: Any) -> pd.DataFrame:

@@ -21,9 +21,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..errors import GanreproError
-from ..utils import repo_root, sha256_file
-from . import KINDS
+from ganrepro.artifacts import KINDS
+from ganrepro.core.errors import GanreproError
+from ganrepro.core.io import sha256_file
+from ganrepro.core.paths import repo_root
 
 SATURATION_TOL = 0.01  # "saturated": |w| within 1% of the largest |w| (the clip bound under weight clipping)
 

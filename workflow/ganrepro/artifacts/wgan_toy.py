@@ -9,12 +9,11 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 
-from .. import data
-from ..engine import build_models, snapshots
-from ..metrics.toy import mode_stats, w1_exact
-from . import KINDS
+from ganrepro.artifacts import KINDS
+
+# torch, the data samplers and the training engine are imported inside the builders: validating and planning
+# import this module for its declarations and must stay torch-free.
 
 
 # ---------------------------------------------------------------------------------------------- Fig. 1
@@ -36,6 +35,9 @@ def _hist_divergences(p: np.ndarray, q: np.ndarray) -> tuple[float, float, float
 def parallel_lines(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Measure EM (exact W1 with POT on samples), JS, KL and TV (on a histogram of the plane) between
     P0 = (0, Z) and P_theta = (theta, Z), and set them beside the paper's closed forms (Example 1)."""
+    from ganrepro import data
+    from ganrepro.measure.toy import w1_exact
+
     p = art.spec["params"]
     thetas = np.round(np.linspace(p["theta_min"], p["theta_max"], p["n_theta"]), 10)
     n, h = p["n_samples"], p["bin_width"]
@@ -82,7 +84,11 @@ def parallel_lines(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------- Fig. 2
-def _load_G(run: Any, snap_path: Any) -> torch.nn.Module:
+def _load_G(run: Any, snap_path: Any) -> Any:
+    import torch
+
+    from ganrepro.train.engine import build_models
+
     cfg = json.loads((run.dir / "config.json").read_text())
     G, _ = build_models(cfg, "cpu")
     G.load_state_dict(torch.load(snap_path, map_location="cpu", weights_only=True)["G"])
@@ -92,6 +98,12 @@ def _load_G(run: Any, snap_path: Any) -> torch.nn.Module:
 @KINDS.register("toy_mixture")
 def toy_mixture(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Modes covered, % high-quality samples and exact W1 (2,500 vs 2,500) over training, per method and seed."""
+    import torch
+
+    from ganrepro import data
+    from ganrepro.measure.toy import mode_stats, w1_exact
+    from ganrepro.train.engine import snapshots
+
     p = art.spec["params"]
     n = p["n_eval"]
     rows, final_samples, stage_samples = [], {}, {}
@@ -183,6 +195,10 @@ def _kde_contour(ax: Any, x: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> None
 @KINDS.register("optimal_critic_1d")
 def optimal_critic(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Evaluate the trained GAN discriminator D(x) = sigmoid(logit) and WGAN critic on a grid, with |d/dx|."""
+    import torch
+
+    from ganrepro.train.engine import build_models, snapshots
+
     p = art.spec["params"]
     xs = torch.linspace(p["x_min"], p["x_max"], p["n_grid"]).unsqueeze(1)
     frames = []

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from ..registry import Registry
+from ganrepro.core.registry import Registry
 
 DATASETS = Registry("dataset")
 
@@ -89,5 +89,5 @@ def needs_files(name: str) -> bool:
     return bool(getattr(DATASETS.get(name), "needs_files", False))
 
 
-from . import images as _images  # noqa: E402,F401  (registers the real image datasets)
-from . import standin, toy  # noqa: E402,F401
+from ganrepro.data import images as _images  # noqa: E402,F401  (registers the real image datasets)
+from ganrepro.data import standin, toy  # noqa: E402,F401

@@ -36,10 +36,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..errors import GanreproError
-from ..utils import atomic_write_json, config_hash
-from . import DATASETS, IndexedSampler
-from .assets import Verified, default_locations, require, summary
+from ganrepro.core.errors import GanreproError
+from ganrepro.core.io import atomic_write_json, config_hash
+from ganrepro.data import DATASETS, IndexedSampler
+from ganrepro.data.assets import Verified, default_locations, require, summary
 
 CACHE_FORMAT = 1  # bump when decoding or preprocessing changes: old caches are then not reused
 INTERPOLATIONS = ("bilinear", "nearest_tf1")

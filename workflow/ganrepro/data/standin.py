@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from . import DATASETS, IndexedSampler
+from ganrepro.data import DATASETS, IndexedSampler
 
 
 def standin_pool(

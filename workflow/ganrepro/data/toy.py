@@ -8,8 +8,8 @@ from typing import Any
 
 import torch
 
-from ..errors import GanreproError
-from . import DATASETS, Sampler
+from ganrepro.core.errors import GanreproError
+from ganrepro.data import DATASETS, Sampler
 
 
 def eight_gaussian_centres(radius_scale: float, divide: float) -> torch.Tensor:

@@ -1,0 +1,129 @@
+"""`ganrepro check`: passes on the committed wgan results, fails on a perturbed copy, never fails on smoke results,
+refuses protocol mismatches with published numbers."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from ganrepro.cli import main
+from ganrepro.verdicts.check import check
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def wgan_copy(repo_copy):
+    """A repository copy with the committed wgan results (repo_copy leaves reproduced/ out)."""
+    shutil.copytree(ROOT / "paper_tables" / "wgan" / "reproduced", repo_copy / "paper_tables" / "wgan" / "reproduced")
+    return repo_copy
+
+
+def _line(lines, claim, source):
+    return next(x for x in lines if x.startswith(f"wgan {claim} [{source}"))
+
+
+def test_passes_on_committed_results(wgan_copy, capsys):
+    assert main(["check", "--committed-only"]) == 0
+    out = capsys.readouterr().out
+    # honest reproduction failures are recorded in verdicts.csv and do not break CI
+    assert "wgan fig2_wgan_no_mode_collapse [committed, scale=paper]: fails (" in out
+    assert "wgan fig1_em_is_abs_theta [committed, scale=paper]: holds (" in out
+    assert out.strip().endswith("check: ok (nothing fails)")
+
+
+def test_fails_on_perturbed_copy(wgan_copy):
+    path = wgan_copy / "paper_tables" / "wgan" / "reproduced" / "fig1.csv"
+    df = pd.read_csv(path)
+    df.loc[5, "W_measured"] = df.loc[5, "W_paper"] + 0.2  # outside the 0.05 tolerance of fig1_em_is_abs_theta
+    df.to_csv(path, index=False)
+    r = subprocess.run(["ganrepro", "check", "--committed-only"], capture_output=True, text=True, cwd=wgan_copy)
+    assert r.returncode == 1, r.stdout + r.stderr
+    line = _line(r.stdout.splitlines(), "fig1_em_is_abs_theta", "committed")
+    assert line.startswith("wgan fig1_em_is_abs_theta [committed, scale=paper]: fails (")
+    assert "CHECK FAILED" in line and "recorded verdict is holds" in line
+
+
+def test_value_moving_within_same_verdict_is_caught(wgan_copy):
+    path = wgan_copy / "paper_tables" / "wgan" / "reproduced" / "fig2.csv"
+    df = pd.read_csv(path)
+    df.loc[df["final"] & (df["method"] == "wgan"), "modes_covered"] -= 1  # still fails, but the number moved
+    df.to_csv(path, index=False)
+    code, lines = check(["wgan"], committed_only=True)
+    assert code == 1 and "measured value moved" in _line(lines, "fig2_wgan_no_mode_collapse", "committed")
+
+
+def _fresh(repo, scale, perturb=True):
+    d = repo / "results" / "paper_tables" / "wgan"
+    d.mkdir(parents=True)
+    for name in ("fig1", "fig2", "fig3"):
+        src = ROOT / "paper_tables" / "wgan" / "reproduced"
+        df = pd.read_csv(src / f"{name}.csv")
+        if name == "fig1" and perturb:
+            df["W_measured"] += 1.0
+        df["scale"] = scale
+        df.to_csv(d / f"{name}.csv", index=False)
+        prov = json.loads((src / f"{name}.provenance.json").read_text())
+        (d / f"{name}.provenance.json").write_text(json.dumps({**prov, "scale": scale, "comparable": scale != "smoke"}))
+
+
+def test_smoke_results_are_never_failures(wgan_copy):
+    _fresh(wgan_copy, "smoke")
+    code, lines = check(["wgan"])
+    assert code == 0
+    line = _line(lines, "fig1_em_is_abs_theta", "fresh")
+    assert line.startswith("wgan fig1_em_is_abs_theta [fresh, scale=smoke]: not comparable (smoke; measured: fails")
+
+
+def test_fresh_paper_results_must_reproduce_recorded_verdicts(wgan_copy):
+    _fresh(wgan_copy, "paper", perturb=False)
+    assert check(["wgan"])[0] == 0
+    shutil.rmtree(wgan_copy / "results")
+    _fresh(wgan_copy, "paper")
+    code, lines = check(["wgan"])
+    assert code == 1 and "CHECK FAILED" in _line(lines, "fig1_em_is_abs_theta", "fresh")
+
+
+def test_missing_artifacts_are_not_run(repo_copy):
+    code, lines = check(["wgan"])
+    assert code == 0
+    assert _line(lines, "fig3_critic_gradient_clean", "committed").endswith(
+        "not run (no paper_tables/wgan/reproduced/fig3.csv)")
+
+
+def test_keep_records_the_committed_verdicts(wgan_copy):
+    kept = wgan_copy / "paper_tables" / "wgan" / "reproduced"
+    shutil.copytree(kept, wgan_copy / "results" / "paper_tables" / "wgan")
+    (kept / "verdicts.csv").unlink()
+    assert main(["keep", "wgan", "--force"]) == 0  # --force: skip declared artifacts with no paper-scale result
+    got = pd.read_csv(kept / "verdicts.csv")
+    want = pd.read_csv(ROOT / "paper_tables" / "wgan" / "reproduced" / "verdicts.csv")
+    pd.testing.assert_frame_equal(got, want)
+
+
+def test_published_protocol_mismatch_is_not_comparable(wgan_copy):
+    folder = wgan_copy / "paper_tables" / "wgan"
+    (folder / "published.csv").write_text(
+        "artifact,key,column,value,std,where,protocol\n"
+        "fig2,modes_wgan,modes,8,,Fig. 2 (p. 9),unstated\n")
+    spec = yaml.safe_load((folder / "paper.yaml").read_text())
+    spec["claims"].append({
+        "id": "fig2_published_modes", "artifact": "fig2", "statement": "s", "tolerance_reason": "r",
+        "check": {"type": "published", "key": "modes_wgan", "where": "final and method == 'wgan'",
+                  "value": "modes_covered", "agg": "mean", "tolerance": 0, "requires_protocol": "class_stats500"}})
+    (folder / "paper.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    code, lines = check(["wgan"], committed_only=True)
+    assert code == 0
+    line = _line(lines, "fig2_published_modes", "committed")
+    assert ": not comparable (" in line and "class_stats500" in line
+    assert "wgan published.csv: 1 published values, 1 compared by claims" in lines
+    fig2 = folder / "reproduced" / "fig2.csv"
+    df = pd.read_csv(fig2)
+    df["metric"] = "toy_modes"
+    df.to_csv(fig2, index=False)
+    code, lines = check(["wgan"], committed_only=True)
+    line = _line(lines, "fig2_published_modes", "committed")
+    assert "not comparable (reproduced with metric toy_modes, the comparison requires class_stats500" in line

@@ -1,0 +1,98 @@
+"""The report's per-paper table: published | reproduced (mean ± std over seeds, n) | difference | tolerance | ✓/✗,
+with the provenance of each number. Built on a copy of the committed WGAN Fig. 2 result."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pandas as pd
+from ganrepro.spec.config import load_config
+from ganrepro.spec.plan import build_plan
+from ganrepro.verdicts.report import write_report
+from scipy.stats import spearmanr
+
+from ..conftest import ROOT
+
+
+def _row(page: str, claim_id: str, nth: int = 0) -> str:
+    """The HTML of the summary-table row of one claim (nth match, in table order)."""
+    table = page.split("<table class=summary>", 1)[1].split("</table>", 1)[0]
+    rows = [r for r in table.split("<tr") if f"<b>{claim_id}</b>" in r]
+    return rows[nth]
+
+
+def test_summary_table_mean_std_over_seeds_and_provenance(repo_copy):
+    kept = repo_copy / "paper_tables" / "wgan" / "reproduced"
+    kept.mkdir(parents=True, exist_ok=True)
+    for ext in ("csv", "png", "provenance.json"):
+        shutil.copy(ROOT / "paper_tables" / "wgan" / "reproduced" / f"fig2.{ext}", kept / f"fig2.{ext}")
+    plan = build_plan(load_config(overrides={"papers": ["wgan"]}))
+    page = write_report(plan).read_text()
+    assert "Claims: published vs reproduced" in page
+
+    # the reproduced cell is the mean +- std of the per-seed Spearman rho, computed here independently
+    df = pd.read_csv(kept / "fig2.csv")
+    wg = df[df["method"] == "wgan"]
+    rhos = [spearmanr(g["iteration"], g["w1"]).statistic for _, g in wg.groupby("seed")]
+    row = _row(page, "fig2_wgan_w1_decreases")
+    mean, sd = float(pd.Series(rhos).mean()), float(pd.Series(rhos).std(ddof=1))
+    assert f"{mean:.4g} &plusmn; {sd:.2g} <small>(n={len(rhos)})</small>" in row
+    # difference = rho - target, per seed
+    assert f"{mean + 0.5:.4g} &plusmn;" in row
+    assert "&rho; &le; -0.5" in row
+    holding = sum(r <= -0.5 for r in rhos)
+    assert f"{holding}/{len(rhos)}" in row
+    assert ("&#10003;" in row) == (holding == len(rhos))
+    # provenance of the number: source, scale, git commit, run config hashes, hardware and compute time
+    assert "committed" in row and "scale paper" in row and "git " in row and "CPU-h" in row
+    run_hash = pd.read_json(kept / "fig2.provenance.json", typ="series")["runs"][0]["run_id"].rsplit("-", 1)[-1]
+    assert run_hash in row or "+" in row
+
+    # a compare claim shows its right side as mean +- std too
+    row = _row(page, "fig2_gan_fewer_modes")
+    assert re.search(r"right: [-0-9.]+ &plusmn; [-0-9.e]+ <small>\(n=3\)</small>", row)
+
+
+def test_summary_table_moves_with_the_numbers(repo_copy):
+    """Perturb the committed CSV so that W1 rises over training: the row must turn to a failure."""
+    kept = repo_copy / "paper_tables" / "wgan" / "reproduced"
+    kept.mkdir(parents=True, exist_ok=True)
+    for ext in ("png", "provenance.json"):
+        shutil.copy(ROOT / "paper_tables" / "wgan" / "reproduced" / f"fig2.{ext}", kept / f"fig2.{ext}")
+    df = pd.read_csv(ROOT / "paper_tables" / "wgan" / "reproduced" / "fig2.csv")
+    df["w1"] = df["iteration"] * 1e-3  # strictly increasing with iteration: rho = +1 on every seed
+    df.to_csv(kept / "fig2.csv", index=False)
+    page = write_report(build_plan(load_config(overrides={"papers": ["wgan"]}))).read_text()
+    row = _row(page, "fig2_wgan_w1_decreases")
+    assert "1 &plusmn; 0 <small>(n=3)</small>" in row
+    assert "&#10007; 0/3" in row
+
+
+def test_evaluation_spread_is_shown_apart_from_the_seed_spread():
+    from ganrepro.verdicts.report import _eval_spread
+
+    df = pd.DataFrame({"run": ["a", "a", "b"], "seed": [0, 1, 0], "value": [4.0, 4.2, 3.0], "std": [0.2, 0.4, 9.0]})
+    claim = {"check": {"type": "threshold", "where": "run == 'a'", "value": "value", "agg": "mean", "op": ">=", "target": 4}}
+    assert "&plusmn; 0.3" in _eval_spread(claim, df)  # mean of the selected rows' split std, not the seed std
+    assert _eval_spread(claim, df.drop(columns="std")) == ""
+    claim["check"]["type"] = "spearman"
+    assert _eval_spread(claim, df) == ""
+
+
+def test_cost_line_comes_from_the_cost_model_with_its_unit(repo_copy):
+    import pandas as pd
+    from ganrepro.verdicts.report import _cost_line
+
+    assert _cost_line("wgan") == ""  # no cost model: nothing is claimed
+    d = repo_copy / "benchmarks" / "cpu"
+    d.mkdir(parents=True)
+    pd.DataFrame([
+        {"paper": "wgan", "counted_in_paper_total": True, "hours": 1.25, "seeds": 3, "basis": "measured (same preset)",
+         "hours_unit": "cpu-hours (train benchmark device)", "git_commit": "abc123"},
+        {"paper": "wgan", "counted_in_paper_total": False, "hours": 100.0, "seeds": 3, "basis": "proxy: x",
+         "hours_unit": "cpu-hours (train benchmark device)", "git_commit": "abc123"},
+    ]).to_csv(d / "cost.csv", index=False)
+    line = _cost_line("wgan")
+    assert "1.2 cpu-hours" in line and "over 1 runs (0 timed by proxy)" in line and "benchmarks/cpu/cost.csv" in line
+    assert _cost_line("swgan") == ""

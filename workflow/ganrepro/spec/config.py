@@ -1,0 +1,102 @@
+"""Configuration: config/*.yaml and the schemas, loaded and validated as data (no torch here)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from ganrepro.core.errors import GanreproError
+from ganrepro.core.io import deep_merge
+from ganrepro.core.paths import repo_root
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+RUN_DEFAULTS = {
+    "train_generator": True,
+    "log_every": 10,
+    "threads": 1,
+    "accelerator": "gpu",
+    "sample_bn_mode": "train",  # SPEC §9 #15: the references always sampled with batch-statistics BN
+    "divergence_bound": 1.0e6,  # |loss| above this ends the run as diverged (a result, not a crash)
+}
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        with open(path) as f:
+            return yaml.safe_load(f)
+    except FileNotFoundError as e:
+        raise GanreproError(f"{path}: file not found") from e
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise GanreproError(f"{path}: not valid YAML ({at}{what}); fix the syntax there") from e
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    return _load_yaml(SCHEMA_DIR / f"{name}.schema.yaml")
+
+
+def _validate(obj: Any, schema_name: str, where: str) -> None:
+    validator = jsonschema.Draft202012Validator(schema(schema_name))
+    errors = sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        key = "/".join(str(p) for p in e.absolute_path) or "(top level)"
+        raise GanreproError(f"{where}: invalid value at key '{key}': {e.message}")
+
+
+def _set_defaults(cfg: dict[str, Any]) -> dict[str, Any]:
+    out = dict(cfg)
+    for k, spec in schema("config")["properties"].items():
+        if k not in out and "default" in spec:
+            out[k] = spec["default"]
+    return out
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Load config/config.yaml (or `path`), apply overrides, fill defaults and validate against the schema."""
+    root = repo_root()
+    path = Path(path) if path else root / "config" / "config.yaml"
+    cfg = _load_yaml(path) or {}
+    if not isinstance(cfg, dict):
+        raise GanreproError(f"{path}: expected a mapping of keys to values")
+    cfg.update(overrides or {})
+    cfg = _set_defaults(cfg)
+    _validate(cfg, "config", str(path))
+    return cfg
+
+
+@cache
+def registry_defaults(name: str) -> dict[str, Any]:
+    """config/{methods,nets,datasets}.yaml: the reference default hyperparameters."""
+    return _load_yaml(repo_root() / "config" / f"{name}.yaml") or {}
+
+
+RUN_REQUIRED = ("method", "dataset", "G", "D", "batch_size", "iterations")
+
+
+def presets_table() -> dict[str, Any]:
+    """config/presets.yaml: named run configurations (SPEC §10) that paper.yaml runs can start from."""
+    return (registry_defaults("presets") or {}).get("presets", {})
+
+
+def apply_scale(spec: dict[str, Any], scale: str) -> dict[str, Any]:
+    """Merge `at_scale[scale]` into a run spec. A scale that swaps the dataset (e.g. the stand-in at smoke
+    scale) replaces dataset_config instead of merging it: a dataset's keys belong to that dataset."""
+    over = dict((spec.get("at_scale") or {}).get(scale, {}))
+    base = {k: v for k, v in spec.items() if k != "at_scale"}
+    if "dataset" in over and over["dataset"] != base.get("dataset"):
+        base.pop("dataset_config", None)
+    return deep_merge(base, over)
+
+
+def _unknown(where: str, what: str, value: str, valid: list[str]) -> None:
+    raise GanreproError(f"{where}: unknown {what} {value!r}; valid names: {', '.join(valid)}")

@@ -1,0 +1,258 @@
+"""Expand paper folders + config into the concrete plan: runs (one per run spec x seed) and artifacts.
+
+The Snakemake DAG, the CLI and the report all read this one plan, so they always agree. Adding a paper is a
+new folder under paper_tables/ with a paper.yaml; nothing here or in the rules changes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ganrepro.core.errors import GanreproError
+from ganrepro.core.io import config_hash, deep_merge
+from ganrepro.core.paths import repo_root
+from ganrepro.spec import catalog
+from ganrepro.spec.config import (
+    RUN_DEFAULTS,
+    RUN_REQUIRED,
+    _unknown,
+    apply_scale,
+    presets_table,
+    registry_defaults,
+)
+from ganrepro.spec.manifest import prefetch_key
+from ganrepro.spec.paper import load_paper
+from ganrepro.spec.protocols import INCEPTION_ASSET, KIND_FACTS, protocol
+
+
+# ------------------------------------------------------------------------------------------------------
+@dataclass
+class Run:
+    paper: str
+    key: str  # the run's name inside its paper.yaml
+    seed: int
+    config: dict[str, Any]  # fully resolved; its hash names the folder
+    run_id: str
+
+    @property
+    def dir(self) -> Path:
+        return repo_root() / "results" / "runs" / self.run_id
+
+
+@dataclass
+class Evaluation:
+    """One metric protocol applied to every snapshot of one run (the `evaluate` rule)."""
+
+    run: Run
+    eval_id: str
+    metric: str
+    overrides: dict[str, Any]
+    classifier: str | None  # classifier id (results/classifiers/<id>) for the LeNet-based metrics
+
+    @property
+    def csv(self) -> Path:
+        return self.run.dir / "eval" / f"{self.eval_id}.csv"
+
+
+@dataclass
+class Artifact:
+    paper: str
+    name: str
+    kind: str
+    spec: dict[str, Any]  # resolved for the scale
+    runs: dict[str, list[Run]] = field(default_factory=dict)  # run key -> one Run per seed
+    evals: list[Evaluation] = field(default_factory=list)  # metrics the artifact needs, per run
+
+    @property
+    def out_dir(self) -> Path:
+        return repo_root() / "results" / "paper_tables" / self.paper
+
+
+@dataclass
+class Paper:
+    name: str
+    folder: Path
+    spec: dict[str, Any]
+    artifacts: dict[str, Artifact] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    config: dict[str, Any]
+    papers: dict[str, Paper]
+    runs: dict[str, Run]  # run_id -> Run
+    classifiers: dict[str, dict[str, Any]] = field(default_factory=dict)  # classifier id -> resolved config
+    evals: dict[str, Evaluation] = field(default_factory=dict)  # "<run_id>/<eval_id>" -> Evaluation
+    prefetch: tuple[list[str], list[str], str] = ([], [], "")  # (datasets, extra assets, marker key) the plan reads
+
+    def artifacts(self) -> list[Artifact]:
+        return [a for p in self.papers.values() for a in p.artifacts.values()]
+
+    def artifact(self, paper: str, name: str) -> Artifact:
+        try:
+            return self.papers[paper].artifacts[name]
+        except KeyError as e:
+            raise GanreproError(f"no artifact {paper}/{name} in the plan; see `ganrepro plan`") from e
+
+
+def resolve_run(paper: str, key: str, spec: dict[str, Any], seed: int, scale: str) -> dict[str, Any]:
+    where = f"paper_tables/{paper}/paper.yaml: runs.{key}"
+    preset = spec.get("preset")
+    if preset is not None:
+        presets = presets_table()
+        if preset not in presets:
+            _unknown(where, "preset", preset, sorted(presets))
+        spec = deep_merge(presets[preset], {k: v for k, v in spec.items() if k != "preset"})
+    spec = apply_scale(spec, scale)
+    spec.pop("note", None)
+    missing = [k for k in RUN_REQUIRED if k not in spec]
+    if missing:
+        raise GanreproError(f"{where}: missing key(s) {', '.join(missing)} (give them, or a `preset:` that has them)")
+    if spec["method"] not in catalog.methods():
+        _unknown(where, "method", spec["method"], catalog.methods())
+    if spec["dataset"] not in catalog.datasets():
+        _unknown(where, "dataset", spec["dataset"], catalog.datasets())
+    for role in ("G", "D"):
+        if spec[role]["name"] not in catalog.nets():
+            _unknown(where, f"{role}.name", spec[role]["name"], catalog.nets())
+    m_def, n_def, d_def = (registry_defaults(n) for n in ("methods", "nets", "datasets"))
+    cfg = {k: v for k, v in RUN_DEFAULTS.items()}
+    cfg.update({k: v for k, v in spec.items() if k not in ("method", "method_config", "dataset", "dataset_config", "G", "D")})
+    cfg["method"] = {"name": spec["method"], **deep_merge(m_def.get(spec["method"], {}), spec.get("method_config") or {})}
+    cfg["dataset"] = {"name": spec["dataset"], **deep_merge(d_def.get(spec["dataset"], {}), spec.get("dataset_config") or {})}
+    for role in ("G", "D"):
+        kw = {k: v for k, v in spec[role].items() if k != "name"}
+        cfg[role] = {"name": spec[role]["name"], **deep_merge(n_def.get(spec[role]["name"], {}), kw)}
+    if preset is not None:
+        cfg["preset"] = preset  # traceability: which named configuration the run started from
+    cfg.setdefault("snapshot_every", cfg["iterations"])
+    cfg.setdefault("checkpoint_every", cfg["iterations"])
+    cfg["seed"] = seed
+    cfg["scale"] = scale
+    return cfg
+
+
+
+
+
+
+
+
+
+
+def run_id(cfg: dict[str, Any]) -> str:
+    """Readable prefix + hash of the resolved config: identical runs from two papers share one folder."""
+    return f"{cfg['method']['name']}-{cfg['dataset']['name']}-s{cfg['seed']}-{cfg['scale']}-{config_hash(cfg)}"
+
+
+
+
+def eval_id(metric: str, overrides: dict[str, Any] | None) -> str:
+    """The metric's name, plus a hash when the protocol is overridden (e.g. fewer samples at smoke scale)."""
+    return metric if not overrides else f"{metric}-{config_hash(overrides, 6)}"
+
+
+def classifier_config(dataset: str, scale: str) -> dict[str, Any]:
+    """The resolved settings of one LeNet-5 classifier (config/classifiers.yaml defaults + the dataset's entry)."""
+    table = registry_defaults("classifiers") or {}
+    if dataset not in table or dataset == "defaults":
+        raise GanreproError(
+            f"config key 'classifiers' names {dataset!r}, which has no entry in config/classifiers.yaml; "
+            f"valid names: {', '.join(catalog.classifiers())}"
+        )
+    cfg = deep_merge(table.get("defaults", {}), table[dataset])
+    return {"dataset": dataset, "scale": scale, **cfg}
+
+
+def classifier_id(cfg: dict[str, Any]) -> str:
+    return f"{cfg['arch']}-{cfg['dataset']}-{cfg['scale']}-{config_hash(cfg)}"
+
+
+def build_plan(config: dict[str, Any], tables_dir: Path | None = None) -> Plan:
+    tables_dir = tables_dir or repo_root() / "paper_tables"
+    scale, seeds = config["scale"], list(config["seeds"])
+    papers: dict[str, Paper] = {}
+    runs: dict[str, Run] = {}
+    clfs: dict[str, dict[str, Any]] = {}
+    evals: dict[str, Evaluation] = {}
+    for name in config["papers"]:
+        folder = tables_dir / name
+        if not (folder / "paper.yaml").exists():
+            available = sorted(p.name for p in tables_dir.iterdir() if (p / "paper.yaml").exists())
+            raise GanreproError(
+                f"config key 'papers' lists {name!r} but {folder}/paper.yaml does not exist; "
+                f"available papers: {', '.join(available)}"
+            )
+        spec = load_paper(folder)
+        paper = Paper(name, folder, spec)
+        for aname, aspec in spec["artifacts"].items():
+            resolved = deep_merge(aspec, (aspec.get("at_scale") or {}).get(scale, {}))
+            resolved.pop("at_scale", None)
+            art = Artifact(name, aname, aspec["kind"], resolved)
+            for key in resolved.get("runs", []):  # at_scale may narrow the runs (e.g. smoke)
+                for seed in seeds:
+                    cfg = resolve_run(name, key, spec["runs"][key], seed, scale)
+                    rid = run_id(cfg)
+                    run = runs.setdefault(rid, Run(name, key, seed, cfg, rid))
+                    art.runs.setdefault(key, []).append(run)
+            for entry in resolved.get("metrics", []):
+                clf = None
+                proto = protocol(entry["name"], f"{folder}/paper.yaml: artifacts.{aname}")
+                if KIND_FACTS[proto.kind].needs_classifier:
+                    if not resolved.get("classifier"):
+                        raise GanreproError(f"{folder}/paper.yaml: artifacts.{aname} uses metric {entry['name']}, "
+                                            "which needs `classifier: <dataset>` (an entry of config/classifiers.yaml)")
+                    ccfg = classifier_config(resolved["classifier"], scale)
+                    clf = classifier_id(ccfg)
+                    clfs[clf] = ccfg
+                over = entry.get("overrides") or {}
+                for rs in art.runs.values():
+                    for run in rs:
+                        ev = Evaluation(run, eval_id(entry["name"], over), entry["name"], over, clf)
+                        evals.setdefault(f"{run.run_id}/{ev.eval_id}", ev)
+                        art.evals.append(ev)
+            paper.artifacts[aname] = art
+        papers[name] = paper
+    for ds in config.get("classifiers", []):
+        ccfg = classifier_config(ds, scale)
+        clfs[classifier_id(ccfg)] = ccfg
+    plan = Plan(config, papers, runs, clfs, evals)
+    datasets, extra = required_data(plan)
+    key = prefetch_key(datasets, config["data_root"], config.get("sources") or {}, extra)
+    plan.prefetch = (datasets, extra, key)  # kept in the plan so the Snakefile needs no data import (torch)
+    return plan
+
+
+def required_data(plan: Plan) -> tuple[list[str], list[str]]:
+    """(datasets, extra assets) the plan reads: the runs' and classifiers' datasets, and the Inception weights of
+    the metrics it evaluates (at smoke scale a missing weights file falls back to random init, so not needed)."""
+    names = {r.config["dataset"]["name"] for r in plan.runs.values()} | {c["dataset"] for c in plan.classifiers.values()}
+    datasets = sorted(n for n in names if catalog.needs_files(n))
+    extra: set[str] = set()
+    if plan.config["scale"] != "smoke":
+        for ev in plan.evals.values():
+            lib = protocol(ev.metric).library
+            if lib in INCEPTION_ASSET:
+                extra.add(INCEPTION_ASSET[lib])
+    return datasets, sorted(extra)
+
+
+def describe(plan: Plan) -> str:
+    lines = [f"scale={plan.config['scale']} seeds={plan.config['seeds']} papers={list(plan.papers)}"]
+    for a in plan.artifacts():
+        rs = ", ".join(f"{k}x{len(v)}" for k, v in a.runs.items()) or "no runs"
+        ms = sorted({e.eval_id for e in a.evals})
+        lines.append(f"  {a.paper}/{a.name} [{a.kind}] <- {rs}" + (f"; metrics {', '.join(ms)}" if ms else ""))
+    lines.append(f"{len(plan.runs)} distinct runs:")
+    lines += [f"  {rid}" for rid in sorted(plan.runs)]
+    if plan.classifiers:
+        lines.append(f"{len(plan.classifiers)} classifier(s):")
+        lines += [f"  {cid}" for cid in sorted(plan.classifiers)]
+    return "\n".join(lines)
+
+
+def dump_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True)

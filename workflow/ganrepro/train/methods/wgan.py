@@ -1,0 +1,48 @@
+"""WGAN with weight clipping, as the reference code does it (SPEC §1.1, WG main.py).
+
+- every critic parameter is clamped to [-c, c] at the START of each critic step (not after it);
+- 100 critic steps for the first 25 G iterations and every 500th, else `critic_iters`;
+- real and fake batches go through the critic in separate forward passes;
+- reference sign convention: the critic minimises mean f(real) - mean f(fake) (it scores fakes high) and G
+  minimises mean f(G(z)); the logged W estimate is -Loss_D, as in the paper's curves.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ganrepro.train.methods import METHODS
+from ganrepro.train.methods.base import Method
+
+
+@METHODS.register("wgan")
+class WGAN(Method):
+    def n_critic(self, g_iter: int) -> int:
+        hp = self.hp
+        if g_iter < hp["warmup_g_iters"] or g_iter % hp["warmup_every"] == 0:
+            return int(hp["warmup_critic_iters"])
+        return int(hp["critic_iters"])
+
+    def critic_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
+        c = self.hp["clip"]
+        with torch.no_grad():
+            for p in self.D.parameters():
+                p.clamp_(-c, c)
+        self.requires_grad(self.D, True)
+        self.opt_D.zero_grad(set_to_none=True)
+        err_real = self.D(real).mean()
+        err_fake = self.D(self.fake(real.shape[0])).mean()
+        loss_d = err_real - err_fake
+        loss_d.backward()
+        self.opt_D.step()
+        d = loss_d.detach()
+        return {"loss_D": d, "loss_D_real": err_real.detach(), "loss_D_fake": err_fake.detach(), "W_estimate": -d}
+
+    def generator_step(self, batch_size: int) -> dict[str, torch.Tensor]:
+        self.requires_grad(self.D, False)  # no critic gradients are needed for the G step
+        self.opt_G.zero_grad(set_to_none=True)
+        loss_g = self.D(self.G(self.noise(batch_size))).mean()
+        loss_g.backward()
+        self.opt_G.step()
+        self.requires_grad(self.D, True)
+        return {"loss_G": loss_g.detach()}
