@@ -9,7 +9,7 @@ configfile: "config/config.yaml"
 # snakemake --config parses list items as strings (seeds=[0] -> ['0']); seeds are integers
 if isinstance(config.get("seeds"), list):
     config["seeds"] = [int(s) if isinstance(s, str) and s.isdigit() else s for s in config["seeds"]]
-validate(config, "workflow/ganrepro/schemas/config.schema.yaml")
+validate(config, "workflow/ganrepro/spec/schemas/config.schema.yaml")
 
 # `snakemake --report <file>.html`: this description, then the flagged outputs (workflow/report/*.rst captions)
 report: "workflow/report/workflow.rst"

@@ -23,7 +23,7 @@ def repo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             (dst / item).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(src, dst / item)
     # the config schema is read from the package path the Snakefile names
-    shutil.copytree(ROOT / "workflow" / "ganrepro" / "schemas", dst / "workflow" / "ganrepro" / "schemas")
+    shutil.copytree(ROOT / "workflow" / "ganrepro" / "spec" / "schemas", dst / "workflow" / "ganrepro" / "spec" / "schemas")
     monkeypatch.chdir(dst)
     monkeypatch.setenv("GANREPRO_ROOT", str(dst))
     return dst

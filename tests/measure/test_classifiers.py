@@ -2,8 +2,9 @@ import json
 
 import pytest
 from ganrepro.core.errors import GanreproError
-from ganrepro.measure import classifiers
-from ganrepro.measure.classifiers import classifier_config, classifier_id, train_classifier
+from ganrepro.measure.classifiers import train_classifier
+from ganrepro.spec import plan as spec_plan
+from ganrepro.spec.plan import classifier_config, classifier_id
 
 NOWHERE = {"mnist": "/nonexistent/mnist"}
 
@@ -14,7 +15,7 @@ def _table(target: float) -> dict:
 
 
 def test_smoke_without_files_uses_a_labelled_stand_in(tmp_path, monkeypatch):
-    monkeypatch.setattr(classifiers, "registry_defaults", lambda name: _table(0.5))
+    monkeypatch.setattr(spec_plan, "registry_defaults", lambda name: _table(0.5))
     cid = classifier_id(classifier_config("mnist", "smoke"))
     r = train_classifier(tmp_path / cid, "mnist", "smoke", tmp_path / "empty_root", NOWHERE, device="cpu", progress=False)
     assert r["stand_in"] and r["data"].startswith("stand-in") and r["passed"]
@@ -23,7 +24,7 @@ def test_smoke_without_files_uses_a_labelled_stand_in(tmp_path, monkeypatch):
 
 
 def test_missing_the_target_fails_and_writes_no_info(tmp_path, monkeypatch):
-    monkeypatch.setattr(classifiers, "registry_defaults", lambda name: _table(1.01))  # unreachable
+    monkeypatch.setattr(spec_plan, "registry_defaults", lambda name: _table(1.01))  # unreachable
     cid = classifier_id(classifier_config("mnist", "smoke"))
     with pytest.raises(GanreproError, match="below the target 1.01"):
         train_classifier(tmp_path / cid, "mnist", "smoke", tmp_path / "empty_root", NOWHERE, device="cpu", progress=False)
@@ -32,7 +33,7 @@ def test_missing_the_target_fails_and_writes_no_info(tmp_path, monkeypatch):
 
 
 def test_paper_scale_never_falls_back_to_a_stand_in(tmp_path, monkeypatch):
-    monkeypatch.setattr(classifiers, "registry_defaults", lambda name: _table(0.5))
+    monkeypatch.setattr(spec_plan, "registry_defaults", lambda name: _table(0.5))
     cid = classifier_id(classifier_config("mnist", "paper"))
     with pytest.raises(GanreproError, match="mnist"):
         train_classifier(tmp_path / cid, "mnist", "paper", tmp_path / "empty_root", NOWHERE, device="cpu", progress=False)

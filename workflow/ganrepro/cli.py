@@ -198,14 +198,17 @@ def cmd_prefetch(args: argparse.Namespace) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> None:
     from ganrepro.spec.plan import build_plan
+    from ganrepro.verdicts.validate import validate_plan
 
     cfg, plan = _plan(args)
+    n = validate_plan(plan)
     # the other scale too: a typo in a paper-scale-only setting must not wait for the cluster to surface
     for scale in ("smoke", "paper"):
         if scale != cfg["scale"]:
-            build_plan({**cfg, "scale": scale})
+            validate_plan(build_plan({**cfg, "scale": scale}))
     print(f"config and {len(plan.papers)} paper spec(s) are valid at smoke and paper scale: "
-          f"{len(plan.artifacts())} artifacts, {len(plan.runs)} runs at {cfg['scale']} scale")
+          f"{len(plan.artifacts())} artifacts, {len(plan.runs)} runs at {cfg['scale']} scale, {n} claims "
+          "whose every column exists")
 
 
 def cmd_bench(args: argparse.Namespace) -> None:

@@ -4,11 +4,13 @@ try:
     from ganrepro.core.errors import GanreproError
     from ganrepro.core.io import config_hash
     from ganrepro.spec.plan import build_plan
+    from ganrepro.verdicts.validate import validate_plan
 except ImportError as e:
     raise WorkflowError(f"the ganrepro package is not importable ({e}); install it with: pip install -e .")
 
 try:
     PLAN = build_plan(config)  # torch-free (ganrepro.spec): cheap enough for every cluster job step
+    validate_plan(PLAN)  # artifact params and claim columns, before any job runs
 except GanreproError as e:
     raise WorkflowError(f"ganrepro: {e}")
 

@@ -1,17 +1,23 @@
 """Artifact kinds: each turns run outputs into one CSV + one PNG (+ provenance JSON) for a paper's table/figure.
 
-A paper folder names a `kind` per artifact; a new kind is one function registered here. Builders receive the
-resolved Artifact (spec + runs per seed) and return the DataFrame and the matplotlib figure; the shared
-``write`` below writes everything atomically, with provenance.
+A paper folder names a `kind` per artifact. A kind is one function registered with ``@kind(...)``, which declares
+its parameters (a JSON Schema per parameter, with its default) and its output columns. The declarations are what
+``ganrepro validate`` checks paper.yaml against (an unknown parameter, or a claim naming a column the artifact does
+not have, is an error before any work); ``build`` holds every builder to them. Builders receive the resolved
+Artifact (spec with its params filled in + runs per seed) and return the DataFrame and the matplotlib figure;
+``build`` writes everything atomically, with provenance.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import matplotlib
 
 matplotlib.use("Agg")  # headless: cluster nodes and CI have no display
@@ -22,6 +28,82 @@ from ganrepro.core.provenance import git_commit, hardware, now_iso  # noqa: E402
 from ganrepro.core.registry import Registry  # noqa: E402
 
 KINDS = Registry("artifact kind")
+IDENT = ("run", "method", "seed", "run_id")  # the columns that say which run and seed a row comes from
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What an artifact's columns may depend on besides its params, known from the plan before any run."""
+
+    metric_kinds: tuple[str, ...] = ()  # the kinds of the metrics the artifact evaluates (config/metrics.yaml)
+
+
+Columns = Sequence[str] | Callable[[dict[str, Any], Context], Sequence[str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class ArtifactKind:
+    name: str
+    build: Callable[[Any], tuple[Any, Any, dict[str, Any]]]
+    params: dict[str, dict[str, Any]]  # parameter -> JSON Schema (with "default" when it has one)
+    required: tuple[str, ...]
+    columns: Columns
+
+    def resolve_params(self, given: dict[str, Any] | None, where: str) -> dict[str, Any]:
+        """The artifact's params validated against the declaration, with the defaults filled in."""
+        given = dict(given or {})
+        schema = {"type": "object", "additionalProperties": False, "required": list(self.required),
+                  "properties": self.params}
+        errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(given), key=lambda e: list(e.path))
+        if errors:
+            e = errors[0]
+            key = "/".join(str(p) for p in e.path)
+            at = f"params.{key}" if key else "params"
+            valid = ", ".join(sorted(self.params)) or "none"
+            raise GanreproError(f"{where}: {at}: {e.message} (kind {self.name}; its parameters: {valid})")
+        return {**{k: v["default"] for k, v in self.params.items() if "default" in v}, **given}
+
+    def output_columns(self, params: dict[str, Any], ctx: Context = Context()) -> list[str]:
+        """Every column of the artifact's CSV, `scale` first (build adds it)."""
+        cols = self.columns(params, ctx) if callable(self.columns) else self.columns
+        return ["scale", *cols]
+
+
+def kind(name: str, *, columns: Columns, params: dict[str, dict[str, Any]] | None = None,
+         required: Sequence[str] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a builder as artifact kind `name` with its parameters and output columns."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        KINDS.register(name)(ArtifactKind(name, fn, dict(params or {}), tuple(required), columns))
+        return fn
+
+    return deco
+
+
+def context(art: Any) -> Context:
+    from ganrepro.spec.protocols import protocol
+
+    return Context(metric_kinds=tuple(sorted({protocol(e.metric).kind for e in art.evals})))
+
+
+def resolved(art: Any) -> tuple[ArtifactKind, Any]:
+    """(kind, the artifact with its params validated and defaults filled in)."""
+    k = KINDS.get(art.kind)
+    params = k.resolve_params(art.spec.get("params"), f"paper_tables/{art.paper}/paper.yaml: artifacts.{art.name}")
+    spec = {**art.spec, "params": params}
+    if dataclasses.is_dataclass(art):
+        return k, dataclasses.replace(art, spec=spec)
+    import copy  # a stand-in object (tests): same fields, new spec
+
+    art = copy.copy(art)
+    art.spec = spec
+    return k, art
+
+
+def columns_of(art: Any) -> list[str]:
+    """The declared columns of an artifact of the plan."""
+    k, art = resolved(art)
+    return k.output_columns(art.spec["params"], context(art))
 
 
 def run_records(art: Any) -> list[dict[str, Any]]:
@@ -51,10 +133,17 @@ def run_records(art: Any) -> list[dict[str, Any]]:
 def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -> dict[str, Any]:
     out_dir = Path(out_dir or art.out_dir)
     t0 = time.perf_counter()
-    fn = KINDS.get(art.kind)
+    k, art = resolved(art)
     runs = run_records(art)
-    df, fig, extra = fn(art)
+    df, fig, extra = k.build(art)
     df.insert(0, "scale", scale)  # every row says at which scale it was measured
+    declared = k.output_columns(art.spec["params"], context(art))
+    undeclared = [c for c in df.columns if c not in declared]
+    if undeclared:  # a builder and its declaration disagree: claims would be validated against the wrong list
+        raise RuntimeError(f"artifact kind {k.name} produced undeclared column(s) {undeclared}; declare them in @kind")
+    for c in declared:  # e.g. no row of a kind that carries it (every run diverged): present, empty
+        if c not in df.columns:
+            df[c] = float("nan")
     data_labels = sorted({r["data"] for r in runs}) or [extra.pop("data", "analytic")]
     prov = {
         "paper": art.paper,
@@ -67,7 +156,7 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
         "data": ", ".join(data_labels),
         "weights": extra.pop("weights", "not used"),
         "runs": runs,
-        "params": art.spec.get("params", {}),
+        "params": art.spec["params"],
         "train_wall_time_s": round(sum(r["wall_time_s"] for r in runs), 2),
         "artifact_wall_time_s": round(time.perf_counter() - t0, 2),
         "git_commit": git_commit(),

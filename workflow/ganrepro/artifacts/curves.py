@@ -7,8 +7,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ganrepro.artifacts import KINDS
+from ganrepro.artifacts import kind
 from ganrepro.core.errors import GanreproError
+from ganrepro.spec.protocols import EVAL_COLUMNS, KIND_FACTS
 
 
 def eval_table(art: Any) -> pd.DataFrame:
@@ -28,7 +29,14 @@ def eval_table(art: Any) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-@KINDS.register("metric_curve")
+def _columns(p: dict[str, Any], ctx: Any) -> list[str]:
+    """run, method, seed, eval_id, then the eval CSV's columns (less scale, which the artifact sets itself)."""
+    extra = [c for k in ctx.metric_kinds for c in KIND_FACTS[k].value_columns]
+    cols = [c for c in EVAL_COLUMNS if c != "scale"]
+    return ["run", "method", "seed", "eval_id", *cols[:3], *dict.fromkeys(extra), *cols[3:]]
+
+
+@kind("metric_curve", params={"column": {"type": "string", "default": "value"}}, columns=_columns)
 def metric_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """One panel per metric: the value against G iteration, mean +- std over seeds, one line per run key.
     Params: `column` (default value) names the CSV column to plot (e.g. count_std for class_stats)."""

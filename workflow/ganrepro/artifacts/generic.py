@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ganrepro.artifacts import KINDS
+from ganrepro.artifacts import IDENT, kind
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import sha256_file
 from ganrepro.core.paths import repo_root
@@ -140,7 +140,16 @@ def _diverged_runs(art: Any) -> dict[str, int | None]:
 
 
 # --------------------------------------------------------------------------------------------- loss_curve
-@KINDS.register("loss_curve")
+@kind(
+    "loss_curve",
+    params={
+        "columns": {"type": "array", "items": {"type": "string"}, "minItems": 1, "default": ["loss_D"],
+                    "description": "losses.csv columns to show"},
+        "median_filter": {"type": "integer", "minimum": 1, "default": 1, "description": "odd window, log rows"},
+        "every": {"type": "integer", "minimum": 1, "default": 1, "description": "keep every k-th log row"},
+    },
+    columns=lambda p, ctx: [*IDENT, "iteration", "status", "final", *(x for c in p["columns"] for x in (c, f"{c}_filtered"))],
+)
 def loss_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Logged losses against G iteration, raw and median-filtered.
 
@@ -224,7 +233,11 @@ def _rel_to_results(path: Path, run: Any) -> str:
         return (Path("runs") / run.dir.name / path.relative_to(run.dir)).as_posix()
 
 
-@KINDS.register("sample_grid")
+@kind(
+    "sample_grid",
+    params={"iteration": {"type": "integer", "minimum": 0}, "seed": {"type": "integer", "minimum": 0}},
+    columns=[*IDENT, "iteration", "requested_iteration", "status", "diverged_before", "png", "sha256"],
+)
 def sample_grid(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """The sample grids (samples/it_XXXXXXX.png, from the run's fixed noise) side by side, one per run key.
 
@@ -300,7 +313,13 @@ def saturation(hist: pd.DataFrame, tol: float = SATURATION_TOL) -> tuple[float, 
     return m, float((n * frac).sum() / total), float(n[reach].sum() / total)
 
 
-@KINDS.register("weight_histogram")
+@kind(
+    "weight_histogram",
+    params={"iteration": {"type": "integer", "minimum": 0}, "params_like": {"type": "string"},
+            "bins": {"type": "integer", "minimum": 1, "default": 50}},
+    columns=[*IDENT, "iteration", "requested_iteration", "status", "diverged_before", "bin_lo", "bin_hi", "count",
+             "n_weights", "n_params", "max_abs_w", "saturated_fraction", "saturated_fraction_upper"],
+)
 def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Critic weight histogram per run, from hist/it_XXXXXXX.csv (50 bins per parameter tensor over its own
     [min, max], written by the engine at every snapshot).
@@ -379,7 +398,11 @@ def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------- gradnorm_by_layer
-@KINDS.register("gradnorm_by_layer")
+@kind(
+    "gradnorm_by_layer",
+    params={"last_rows": {"type": "integer", "minimum": 1, "default": 10}},
+    columns=[*IDENT, "layer_index", "param", "gradnorm", "iteration_from", "iteration_to", "n_rows", "status"],
+)
 def gradnorm_by_layer(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Critic gradient norm per layer depth (Purdue Fig. 5, WGAN-GP Fig. 1b) from losses.csv's
     `gradnorm_D.<param>` columns (L2 norm of the last critic step's gradient per weight tensor).
@@ -429,7 +452,12 @@ def gradnorm_by_layer(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------- divergence_summary
-@KINDS.register("divergence_summary")
+@kind(
+    "divergence_summary",
+    params={"column": {"type": "string", "default": "loss_D"}, "window": {"type": "integer", "minimum": 1, "default": 100}},
+    columns=[*IDENT, "status", "diverged", "diverged_at", "divergence_reason", "iterations_done", "iterations_planned",
+             "column", "last_iteration", "final_value", "max_abs", "rolling_std", "window_rows"],
+)
 def divergence_summary(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Did each run diverge, when and why (TV-WGAN Figs. 2/4: GP-WGAN explosion / fluctuation), and how much
     the loss fluctuated at the end.

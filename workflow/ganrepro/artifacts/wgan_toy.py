@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ganrepro.artifacts import KINDS
+from ganrepro.artifacts import kind
 
 # torch, the data samplers and the training engine are imported inside the builders: validating and planning
 # import this module for its declarations and must stay torch-free.
@@ -31,7 +31,15 @@ def _hist_divergences(p: np.ndarray, q: np.ndarray) -> tuple[float, float, float
     return 0.5 * kl(p, m) + 0.5 * kl(q, m), kl(p, q), 0.5 * float(np.abs(p - q).sum())
 
 
-@KINDS.register("parallel_lines_distances")
+@kind(
+    "parallel_lines_distances",
+    params={"theta_min": {"type": "number"}, "theta_max": {"type": "number"}, "n_theta": {"type": "integer", "minimum": 1},
+            "n_samples": {"type": "integer", "minimum": 2}, "bin_width": {"type": "number", "exclusiveMinimum": 0},
+            "y_bins": {"type": "integer", "minimum": 1}, "seed": {"type": "integer", "minimum": 0}},
+    required=("theta_min", "theta_max", "n_theta", "n_samples", "bin_width", "y_bins", "seed"),
+    columns=["theta", "W_measured", "W_paper", "JS_measured", "JS_paper", "KL_measured", "KL_paper", "TV_measured",
+             "TV_paper", "n_samples"],
+)
 def parallel_lines(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Measure EM (exact W1 with POT on samples), JS, KL and TV (on a histogram of the plane) between
     P0 = (0, Z) and P_theta = (theta, Z), and set them beside the paper's closed forms (Example 1)."""
@@ -95,7 +103,15 @@ def _load_G(run: Any, snap_path: Any) -> Any:
     return G.train()  # reference nets are always used in train mode (SPEC §8.2, #15)
 
 
-@KINDS.register("toy_mixture")
+@kind(
+    "toy_mixture",
+    params={"n_eval": {"type": "integer", "minimum": 2}, "eval_seed": {"type": "integer", "minimum": 0},
+            "hq_k": {"type": "number", "exclusiveMinimum": 0}, "n_stage_panels": {"type": "integer", "minimum": 1},
+            "plot_limit": {"type": "number", "exclusiveMinimum": 0}},
+    required=("n_eval", "eval_seed", "hq_k", "n_stage_panels", "plot_limit"),
+    columns=["run", "method", "seed", "iteration", "final", "modes_covered", "pct_high_quality", "w1", "n_generated",
+             "n_real"],
+)
 def toy_mixture(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Modes covered, % high-quality samples and exact W1 (2,500 vs 2,500) over training, per method and seed."""
     import torch
@@ -192,7 +208,13 @@ def _kde_contour(ax: Any, x: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> None
 
 
 # ---------------------------------------------------------------------------------------------- Fig. 3
-@KINDS.register("optimal_critic_1d")
+@kind(
+    "optimal_critic_1d",
+    params={"gan_run": {"type": "string"}, "critic_run": {"type": "string"}, "x_min": {"type": "number"},
+            "x_max": {"type": "number"}, "n_grid": {"type": "integer", "minimum": 2}},
+    required=("gan_run", "critic_run", "x_min", "x_max", "n_grid"),
+    columns=["seed", "x", "region", "gan_D", "gan_grad", "gan_grad_rel", "wgan_critic", "wgan_grad", "wgan_grad_rel"],
+)
 def optimal_critic(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Evaluate the trained GAN discriminator D(x) = sigmoid(logit) and WGAN critic on a grid, with |d/dx|."""
     import torch

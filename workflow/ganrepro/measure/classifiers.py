@@ -17,7 +17,7 @@ from typing import Any
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_write_json, sha256_file
 from ganrepro.core.provenance import git_commit, hardware, now_iso
-from ganrepro.spec.plan import classifier_config, classifier_id  # noqa: F401  (re-exported for callers)
+from ganrepro.spec.plan import classifier_config, classifier_id
 
 
 def _splits(cfg: dict[str, Any], data_root: Path, sources: dict[str, str]) -> tuple[Any, Any, str, list]:

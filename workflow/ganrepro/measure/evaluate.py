@@ -22,11 +22,8 @@ from ganrepro import data
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_to_csv, atomic_write_json, config_hash
 from ganrepro.spec.plan import eval_id
+from ganrepro.spec.protocols import EVAL_PROTOCOL_COLUMNS, KIND_FACTS
 from ganrepro.train.engine import build_models, resolve_device, sampling_mode, snapshots
-
-CSV_PROTOCOL_COLUMNS = ("n_generated", "n_real", "reference", "feature_extractor", "library", "weights_sha256",
-                        "official_weights", "splits", "draws", "scale")
-CLASSIFIER_KINDS = ("fd_lenet", "class_stats")
 
 
 def _latent(cfg: dict[str, Any], nz: int, device: str):
@@ -61,7 +58,7 @@ def evaluate_run(
     status = json.loads((run_dir / "status.json").read_text())
     m = METRICS.get(metric)
     kind = m.protocol.kind
-    if kind in CLASSIFIER_KINDS and classifier is None:
+    if KIND_FACTS[kind].needs_classifier and classifier is None:
         raise GanreproError(f"metric {metric} needs a LeNet-5 classifier; the artifact must name `classifier:`")
     dev = resolve_device(device)
     G, _ = build_models(cfg, dev)
@@ -115,7 +112,7 @@ def evaluate_run(
         else:
             row["value"] = value
         row["std"] = res.get("std")
-        row.update({k: res.get(k) for k in CSV_PROTOCOL_COLUMNS})
+        row.update({k: res.get(k) for k in EVAL_PROTOCOL_COLUMNS})
         row["protocol_seed"] = res.get("seed")  # the metric's sampling seed, not the run's training seed
         row["warnings"] = " | ".join(res.get("warnings") or [])
         rows.append(row)

@@ -26,6 +26,7 @@ class KindFacts:
     feature: str  # the feature layer it reads
     needs_real: bool = False  # compares with real images of a reference split (n_real, reference)
     needs_classifier: bool = False  # reads a LeNet-5 classifier (paper.yaml artifact key `classifier:`)
+    value_columns: tuple[str, ...] = ()  # columns of the eval CSV beyond `value` (several numbers per snapshot)
 
 
 # One row per metric kind. A new kind is one row here plus one file under ganrepro/measure/kinds/.
@@ -34,13 +35,19 @@ KIND_FACTS: dict[str, KindFacts] = {
     "is": KindFacts("torch-fidelity", "logits_unbiased"),
     "kid": KindFacts("torch-fidelity", "pool3_2048", needs_real=True),
     "fd_lenet": KindFacts("ganrepro", "lenet_fc84", needs_real=True, needs_classifier=True),
-    "class_stats": KindFacts("ganrepro", "lenet_class", needs_classifier=True),
+    "class_stats": KindFacts("ganrepro", "lenet_class", needs_classifier=True,
+                             value_columns=("categories", "mean_label", "count_std", "kl_uniform")),
 }
 # Per library: how images are resized for its feature network, and the config/assets.yaml entry of the
 # Inception weights it loads (None: no Inception network).
 RESIZE_OF_LIBRARY = {"pytorch-fid": "torch_bilinear_299", "torch-fidelity": "tf1_bilinear_299", "ganrepro": "bilinear_32"}
 INCEPTION_ASSET = {"pytorch-fid": "pytorch_fid_inception", "torch-fidelity": "torch_fidelity_inception"}
 KINDS = tuple(KIND_FACTS)
+# results/runs/<run>/eval/<eval_id>.csv, one row per snapshot (ganrepro.measure.evaluate writes it): these columns,
+# plus the kind's value_columns after `data`.
+EVAL_PROTOCOL_COLUMNS = ("n_generated", "n_real", "reference", "feature_extractor", "library", "weights_sha256",
+                         "official_weights", "splits", "draws", "scale")
+EVAL_COLUMNS = ("iteration", "metric", "data", "value", "std", *EVAL_PROTOCOL_COLUMNS, "protocol_seed", "warnings")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,42 @@
+"""`ganrepro validate`: every paper folder of a plan can be built and every claim can be judged.
+
+Beyond the schema and cross-references checked while planning (ganrepro.spec), this checks each artifact's
+params against its kind's declaration and each claim's expressions against the artifact's declared columns. A
+misspelled column (`y: W_estimat_filtered`) is an error here, naming the paper.yaml, the claim and the name, not
+a claim quietly reported as "not run".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ganrepro.artifacts import columns_of
+from ganrepro.core.errors import GanreproError
+from ganrepro.verdicts.expressions import claim_names
+
+
+def claim_problems(claim: dict[str, Any], columns: list[str]) -> list[str]:
+    """Why a claim cannot be judged on a table with these columns (empty when it can)."""
+    out = []
+    for field, used in claim_names(claim).items():
+        unknown = sorted(used - set(columns))
+        if unknown:
+            out.append(f"claim '{claim['id']}' {field} names unknown column(s) {', '.join(unknown)}")
+    return out
+
+
+def validate_plan(plan: Any) -> int:
+    """Raise GanreproError on the first artifact or claim that cannot be built or judged; return the number of
+    claims checked."""
+    n = 0
+    for paper in plan.papers.values():
+        where = f"{paper.folder}/paper.yaml"
+        cols = {name: columns_of(art) for name, art in paper.artifacts.items()}
+        for claim in paper.spec["claims"]:
+            art = paper.artifacts[claim["artifact"]]
+            problems = claim_problems(claim, cols[claim["artifact"]])
+            if problems:
+                raise GanreproError(f"{where}: {problems[0]}; artifact '{art.name}' (kind {art.kind}) has the "
+                                    f"columns {', '.join(cols[art.name])}")
+            n += 1
+    return n
