@@ -59,3 +59,12 @@ def test_end_to_end_smoke_wgan(repo_copy):
     runs = list((repo_copy / "results" / "runs").iterdir())
     n_runs = len({k for a in spec["artifacts"].values() for k in a.get("runs", [])})
     assert len(runs) == n_runs and all((r / "config.json").exists() and (r / "status.json").exists() for r in runs)
+    # check and the report judge the same (fresh, smoke) results the same way
+    from ganrepro.verdicts.check import check
+
+    from .verdicts.test_report import check_verdicts, report_verdicts
+
+    _, lines = check(["wgan"])
+    from_check = check_verdicts(lines)
+    assert from_check and from_check == report_verdicts(repo_copy)
+    assert {k[2] for k in from_check} == {"fresh"}

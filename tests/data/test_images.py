@@ -214,7 +214,7 @@ def test_engine_refuses_standin_at_paper_scale(tmp_path):
 # ---------------------------------------------------------------------------------------------------- preprocessing
 def test_celeba_crop_boxes():
     assert img_mod.celeba_crop_box(64, 64) == (50, 25, 128, 128)  # BT data_loader.py
-    assert img_mod.celeba_crop_box(64, 48) == (50, 41, 128, 96)  # 128x96 -> 64x48 (P001 §5.1), centred
+    assert img_mod.celeba_crop_box(64, 48) == (50, 41, 128, 96)  # 128x96 -> 64x48 (TV-WGAN paper §5.1), centred
 
 
 def test_nearest_tf1_takes_floor_of_scaled_index():

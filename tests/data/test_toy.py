@@ -1,4 +1,4 @@
-"""25gaussians and swissroll against the GP gan_toy.py recipes (SPEC §7.1)."""
+"""25gaussians and swissroll against the GP gan_toy.py recipes (docs/references.md §7.1)."""
 
 import json
 import math

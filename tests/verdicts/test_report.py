@@ -96,3 +96,63 @@ def test_cost_line_comes_from_the_cost_model_with_its_unit(repo_copy):
     line = _cost_line("wgan")
     assert "1.2 cpu-hours" in line and "over 1 runs (0 timed by proxy)" in line and "benchmarks/cpu/cost.csv" in line
     assert _cost_line("swgan") == ""
+
+
+PAPERS = ["wgan", "swgan", "tvwgan", "wgangp_columbia", "wgangp_purdue"]
+
+
+def check_verdicts(lines):
+    """{(paper, claim, source): (verdict, comparable)} from `ganrepro check` lines."""
+    import re
+
+    out = {}
+    for line in lines:
+        m = re.match(r"(\S+) (\S+) \[(committed|fresh), scale=[^\]]*\]: (.*)$", line)
+        if not m:
+            continue
+        paper, claim, source, rest = m.groups()
+        if rest.startswith("not comparable ("):
+            verdict = re.match(r"not comparable \([^;]*; measured: ([a-z ]+?)(,|\))", rest).group(1)
+            out[(paper, claim, source)] = (verdict, False)
+        elif rest.startswith("CHECK FAILED: cannot judge"):
+            out[(paper, claim, source)] = ("cannot judge", None)
+        else:
+            out[(paper, claim, source)] = (re.match(r"([a-z ]+?) \(", rest).group(1), True)
+    return out
+
+
+def report_verdicts(repo):
+    import pandas as pd
+
+    df = pd.read_csv(repo / "results" / "report" / "claims.csv")
+    df = df[df["source"] != "none"]
+    return {(r.paper, r.claim, r.source): (r.verdict, bool(r.comparable)) for r in df.itertuples()}
+
+
+def test_check_and_report_give_the_same_verdict_on_the_committed_results(repo_copy):
+    import shutil
+
+    from ganrepro.spec.config import load_config
+    from ganrepro.spec.plan import build_plan
+    from ganrepro.verdicts.check import check
+    from ganrepro.verdicts.report import write_report
+
+    for p in PAPERS:
+        shutil.copytree(ROOT / "paper_tables" / p / "reproduced", repo_copy / "paper_tables" / p / "reproduced")
+    code, lines = check(PAPERS)
+    assert code == 0, "\n".join(lines)
+    write_report(build_plan(load_config(overrides={"papers": PAPERS})))
+    from_check, from_report = check_verdicts(lines), report_verdicts(repo_copy)
+    assert len(from_check) >= 20 and from_check == from_report
+    # control: one committed number moved far enough to flip a verdict changes both, the same way
+    import pandas as pd
+
+    path = repo_copy / "paper_tables" / "wgan" / "reproduced" / "fig1.csv"
+    df = pd.read_csv(path)
+    df["W_measured"] = df["W_measured"] + 5.0
+    df.to_csv(path, index=False)
+    code2, lines2 = check(PAPERS)
+    write_report(build_plan(load_config(overrides={"papers": PAPERS})))
+    c2, r2 = check_verdicts(lines2), report_verdicts(repo_copy)
+    assert code2 == 1 and c2 == r2 and c2 != from_check
+    assert c2[("wgan", "fig1_em_is_abs_theta", "committed")] == ("fails", True)

@@ -118,7 +118,7 @@ def cmd_classifier(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from ganrepro.core.paths import repo_root
+    from ganrepro.core import paths
     from ganrepro.data.assets import resolve_data_root
     from ganrepro.measure.evaluate import evaluate_run
 
@@ -128,10 +128,10 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     if key not in plan.evals:
         raise GanreproError(f"evaluation {key!r} is not in the current plan; see `ganrepro plan` (metrics per artifact)")
     ev = plan.evals[key]
-    clf = repo_root() / "results" / "classifiers" / ev.classifier / "model.pt" if ev.classifier else None
+    clf = paths.classifier_dir(ev.classifier) / "model.pt" if ev.classifier else None
     df = evaluate_run(run_dir, ev.metric, ev.overrides, classifier=clf, data_root=resolve_data_root(cfg["data_root"]),
                       sources=cfg.get("sources") or {}, device=args.device, progress=not args.no_progress,
-                      cache_dir=repo_root() / "results" / "cache" / "metrics")
+                      cache_dir=paths.at_root(paths.METRIC_CACHE))
     print(f"{key}: {len(df)} snapshots scored")
 
 
@@ -213,9 +213,9 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> None:
     from ganrepro import bench
-    from ganrepro.core.paths import repo_root
+    from ganrepro.core import paths
 
-    out = Path(args.out) if args.out else repo_root() / "results" / "bench"
+    out = Path(args.out) if args.out else paths.at_root(paths.BENCH_DIR)
     if args.threads:  # for every part (train also records it per row)
         import torch
 

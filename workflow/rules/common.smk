@@ -4,6 +4,7 @@ try:
     from ganrepro.core.errors import GanreproError
     from ganrepro.core.io import config_hash
     from ganrepro.spec.plan import build_plan
+    from ganrepro.verdicts.report import committed_inputs
     from ganrepro.verdicts.validate import validate_plan
 except ImportError as e:
     raise WorkflowError(f"the ganrepro package is not importable ({e}); install it with: pip install -e .")

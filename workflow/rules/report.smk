@@ -6,6 +6,8 @@ rule report:
     input:
         [f"results/paper_tables/{a.paper}/{a.name}.csv" for a in ARTIFACTS],
         [f"results/classifiers/{c}/info.json" for c in CLASSIFIERS],
+        # paper.yaml, published.csv, committed results and cost models: `ganrepro keep` rebuilds the report
+        committed_inputs(PLAN),
     output:
         html=report(
             "results/report/index.html",

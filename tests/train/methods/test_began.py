@@ -55,7 +55,7 @@ def test_d_gradient_is_from_l_d_only_and_g_gradient_from_l_g_only():
     d_params, g_params = list(m.D.parameters()), list(m.G.parameters())
     want_d = torch.autograd.grad(loss_d, d_params, retain_graph=True)
     want_g = torch.autograd.grad(loss_g, g_params, retain_graph=True)
-    bug_d = torch.autograd.grad(loss_d + loss_g, d_params)  # BP's combined backward (SPEC §4)
+    bug_d = torch.autograd.grad(loss_d + loss_g, d_params)  # BP's combined backward (docs/references.md §4)
     m.critic_step(real)
     for p, want in zip(d_params, want_d, strict=True):
         assert torch.allclose(p.grad, want, atol=1e-7)

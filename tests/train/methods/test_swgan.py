@@ -16,7 +16,7 @@ def _k(a, b, h):
 
 
 def _phi_loop(x, score_grad, alpha, beta, h):
-    """P000 eq. 18 written out: a double loop, the repulsive term by autograd of k(x_j, x_i) w.r.t. x_j."""
+    """SW-GAN paper eq. 18 written out: a double loop, the repulsive term by autograd of k(x_j, x_i) w.r.t. x_j."""
     m = x.shape[0]
     out = torch.zeros_like(x)
     for i in range(m):
@@ -39,7 +39,7 @@ def test_svgd_phi_matches_a_loop_implementation_of_eq18():
 
 
 def test_repulsive_term_equals_autograd_of_the_kernel():
-    # SPEC §5.3 unit test (c): sum_j grad_{x_j} k(x_j, x_i) = (2/h) sum_j K_ij (x_i - x_j)
+    # docs/references.md §5.3 unit test (c): sum_j grad_{x_j} k(x_j, x_i) = (2/h) sum_j K_ij (x_i - x_j)
     torch.manual_seed(1)
     x = torch.randn(5, 3, dtype=torch.float64)
     h = 2.0
@@ -60,7 +60,7 @@ def test_identity_kernel_without_repulsion_is_scaled_score():
 
 
 def test_near_duplicates_repel():
-    # SPEC §5.3 unit test (b): alpha = 0, two near-duplicate particles push apart
+    # docs/references.md §5.3 unit test (b): alpha = 0, two near-duplicate particles push apart
     torch.manual_seed(3)
     pair = torch.randn(1, 5).repeat(2, 1)
     pair[1] += 1e-3 * torch.randn(5)
@@ -96,7 +96,7 @@ def _bn_critic():
 
 @pytest.mark.parametrize("critic", [None, _bn_critic], ids=["toy", "batchnorm"])
 def test_generator_gradient_reduces_to_scaled_wgan_gradient(monkeypatch, critic):
-    # SPEC §5.3 unit test (a): beta = 0, h -> 0 (K = I): grad_theta L = alpha/m * grad_theta of WGAN's G loss
+    # docs/references.md §5.3 unit test (a): beta = 0, h -> 0 (K = I): grad_theta L = alpha/m * grad_theta of WGAN's G loss
     # (mean f_code(G(z)) in our sign convention = -mean f_paper(G(z))) on the same z. With a train-mode BN
     # critic the cross-sample terms are included in both.
     sw = make_method("swgan", D=critic() if critic else None, beta=0.0, alpha=2.0)

@@ -37,7 +37,7 @@ def test_lambda_one_is_a_hinge_for_a_single_pair(g, pairing):
 
 @pytest.mark.parametrize("pairing", ["per_sample", "batch_mean"])
 def test_no_critic_gradient_once_every_gap_exceeds_delta(pairing):
-    # SPEC §3 item 3: with lambda = 1 the loss is constant (-delta) in the scores once gap >= delta
+    # docs/references.md §3 item 3: with lambda = 1 the loss is constant (-delta) in the scores once gap >= delta
     d_real = torch.tensor([5.0, 7.0, 4.5], requires_grad=True)
     d_fake = torch.tensor([1.0, 2.0, 0.0], requires_grad=True)
     critic_loss(d_real, d_fake, delta=3.0, lam=1.0, pairing=pairing).backward()

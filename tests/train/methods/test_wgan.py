@@ -27,7 +27,7 @@ def test_wgan_logs_w_estimate_as_minus_loss_d():
 
 
 def test_wgan_adam_variant_is_config_only():
-    adam = {"name": "adam", "lr": 5e-5, "betas": [0.5, 0.999], "eps": 1e-8}  # WG --adam (SPEC §1.1)
+    adam = {"name": "adam", "lr": 5e-5, "betas": [0.5, 0.999], "eps": 1e-8}  # WG --adam (docs/references.md §1.1)
     m = make_method("wgan", optimizer_D=adam, optimizer_G=adam)
     for opt in (m.opt_D, m.opt_G):
         assert type(opt) is torch.optim.Adam
@@ -64,7 +64,7 @@ def test_wgan_clips_every_critic_parameter_including_batchnorm():
     for _ in range(4):
         m.critic_step(torch.randn(16, 2))
         afters.append(max(p.abs().max().item() for p in D.parameters()))
-        assert afters[-1] <= c + step_bound + 1e-7  # the last update of a step is not clipped (SPEC §1.1)
+        assert afters[-1] <= c + step_bound + 1e-7  # the last update of a step is not clipped (docs/references.md §1.1)
     assert len(at_forward) == 8  # a real and a fake pass per critic step
     for row in at_forward:
         assert max(row) <= c  # every parameter, BatchNorm weight/bias included, clipped before use

@@ -1,4 +1,4 @@
-"""BEGAN nets (BT models.py, SPEC §4, §6.4) and the TV-WGAN BEGAN-like critic."""
+"""BEGAN nets (BT models.py, docs/references.md §4, §6.4) and the TV-WGAN BEGAN-like critic."""
 
 import inspect
 import math
@@ -23,7 +23,7 @@ def fc(d_in: int, d_out: int) -> int:
     return d_in * d_out + d_out
 
 
-# SPEC §6.4 layer lists written out, n = 128, z = 64, C = 3 (brackets = one block)
+# docs/references.md §6.4 layer lists written out, n = 128, z = 64, C = 3 (brackets = one block)
 N, Z, C = 128, 64, 3
 DEC_32 = fc(Z, 8 * 8 * N) + 3 * (2 * conv(N, N)) + conv(N, C)
 DEC_64 = fc(Z, 8 * 8 * N) + 4 * (2 * conv(N, N)) + conv(N, C)

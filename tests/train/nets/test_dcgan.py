@@ -1,4 +1,4 @@
-"""WG DCGAN nets (SPEC §6.1) and the constant-width Fig. 7 generator (SPEC §1.2)."""
+"""WG DCGAN nets (docs/references.md §6.1) and the constant-width Fig. 7 generator (docs/references.md §1.2)."""
 
 import inspect
 from pathlib import Path
@@ -17,7 +17,7 @@ NAMES = ["dcgan_g", "dcgan_d", "dcgan_g_nobn", "dcgan_d_nobn", "dcgan_g_const"]
 @pytest.mark.parametrize(
     "name, size, nc, expected",
     [
-        # SPEC §6.1 (ngf = ndf = 64, nz = 100)
+        # docs/references.md §6.1 (ngf = ndf = 64, nz = 100)
         ("dcgan_g", 32, 3, 1_068_928),
         ("dcgan_g", 32, 1, 1_066_880),
         ("dcgan_g", 64, 3, 3_576_704),
@@ -90,7 +90,7 @@ def test_reference_init_statistics_and_no_biases() -> None:
         assert gamma.mean().item() == pytest.approx(1.0, abs=0.005)
         assert gamma.std().item() == pytest.approx(0.02, rel=0.2)
         assert all(torch.all(m.bias == 0) for m in bns)
-        # PyTorch BN defaults (SPEC §6.1)
+        # PyTorch BN defaults (docs/references.md §6.1)
         assert all(m.eps == 1e-5 and m.momentum == 0.1 for m in bns)
 
 

@@ -1,4 +1,4 @@
-"""WGAN-GP reference nets (GP gan_mnist.py / gan_cifar.py, SPEC §6.3)."""
+"""WGAN-GP reference nets (GP gan_mnist.py / gan_cifar.py, docs/references.md §6.3)."""
 
 import inspect
 import math
@@ -18,7 +18,7 @@ NAMES = ["gp_mnist_g", "gp_mnist_d", "gp_cifar_g", "gp_cifar_d"]
 @pytest.mark.parametrize(
     "name, expected",
     [
-        # SPEC §6.3, defaults = wgan-gp mode: no BN except in the CIFAR generator
+        # docs/references.md §6.3, defaults = wgan-gp mode: no BN except in the CIFAR generator
         ("gp_mnist_g", 1_554_177),
         ("gp_mnist_d", 1_030_145),
         ("gp_cifar_g", 5_179_907),
@@ -92,7 +92,7 @@ def test_mnist_layer_geometry_and_activations() -> None:
 
 
 def _uniform_s(m: nn.Module) -> float:
-    """tflib's s (the std of U[-s*sqrt(3), s*sqrt(3)]) from SPEC §6.3, written out per layer kind."""
+    """tflib's s (the std of U[-s*sqrt(3), s*sqrt(3)]) from docs/references.md §6.3, written out per layer kind."""
     if isinstance(m, nn.Linear):
         return math.sqrt(2 / (m.in_features + m.out_features))
     k2 = m.kernel_size[0] ** 2

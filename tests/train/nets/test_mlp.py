@@ -1,4 +1,4 @@
-"""WG MLP generator and critic (SPEC §6.2)."""
+"""WG MLP generator and critic (docs/references.md §6.2)."""
 
 import inspect
 from pathlib import Path
@@ -16,7 +16,7 @@ NETS_YAML = Path(__file__).resolve().parents[3] / "config" / "nets.yaml"
 @pytest.mark.parametrize(
     "size, nc, g_expected, d_expected",
     [
-        # SPEC §6.2 at width 512, nz 100
+        # docs/references.md §6.2 at width 512, nz 100
         (64, 3, 6_880_768, 6_817_793),
         (32, 3, 2_152_960, 2_099_201),
         (32, 1, 1_102_336, 1_050_625),

@@ -3,7 +3,7 @@ from ganrepro.train import nets
 
 
 def test_toy_param_counts_match_reference():
-    # SPEC §6.3: GP gan_toy.py G 527,874 and D 527,361 parameters at width 512
+    # docs/references.md §6.3: GP gan_toy.py G 527,874 and D 527,361 parameters at width 512
     assert nets.n_params(nets.build("toy_mlp_g", nz=2, out_dim=2, width=512, n_hidden=3)) == 527_874
     assert nets.n_params(nets.build("toy_mlp_d", in_dim=2, width=512, n_hidden=3)) == 527_361
 

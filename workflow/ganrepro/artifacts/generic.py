@@ -24,7 +24,7 @@ import pandas as pd
 from ganrepro.artifacts import IDENT, kind
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import sha256_file
-from ganrepro.core.paths import repo_root
+from ganrepro.core.paths import RESULTS, repo_root
 
 SATURATION_TOL = 0.01  # "saturated": |w| within 1% of the largest |w| (the clip bound under weight clipping)
 
@@ -228,7 +228,7 @@ def _pick_seed(art: Any, key: str, runs: list[Any], seed: int | None) -> Any:
 
 def _rel_to_results(path: Path, run: Any) -> str:
     try:
-        return path.resolve().relative_to((repo_root() / "results").resolve()).as_posix()
+        return path.resolve().relative_to((repo_root() / RESULTS).resolve()).as_posix()
     except ValueError:  # a run folder outside results/ (tests): name it as the layout would
         return (Path("runs") / run.dir.name / path.relative_to(run.dir)).as_posix()
 

@@ -24,3 +24,45 @@ def repo_root() -> Path:
         if _is_root(parent):
             return parent
     return cwd
+
+
+# The results/ layout. Snakemake rules use these templates as they are ({run}, {paper}, ... are its wildcards);
+# Python code uses the functions below. Nothing else spells these paths.
+RESULTS = "results"
+RUN = "results/runs/{run}"
+RUN_CONFIG = RUN + "/config.json"
+RUN_STATUS = RUN + "/status.json"
+EVAL_CSV = RUN + "/eval/{eval}.csv"
+ARTIFACT = "results/paper_tables/{paper}/{artifact}"  # + .csv, .png, .provenance.json
+CLASSIFIER = "results/classifiers/{clf}"  # info.json, model.pt
+REPORT_DIR = "results/report"
+PREFETCH_MARKER = "results/prefetch/{hash}.ok"
+BENCH_DIR = "results/bench"
+METRIC_CACHE = "results/cache/metrics"
+LOG = "results/logs/{name}.log"
+COMMITTED = "paper_tables/{paper}/reproduced"  # paper-scale results kept in git (`ganrepro keep`)
+
+
+def at_root(template: str, **names: str) -> Path:
+    return repo_root() / template.format(**names)
+
+
+def run_dir(run_id: str) -> Path:
+    return at_root(RUN, run=run_id)
+
+
+def fresh_dir(paper: str) -> Path:
+    """Where the DAG writes a paper's artifacts."""
+    return at_root(ARTIFACT, paper=paper, artifact="x").parent
+
+
+def committed_dir(paper: str) -> Path:
+    return at_root(COMMITTED, paper=paper)
+
+
+def classifier_dir(clf: str) -> Path:
+    return at_root(CLASSIFIER, clf=clf)
+
+
+def paper_dir(paper: str) -> Path:
+    return repo_root() / "paper_tables" / paper

@@ -2,7 +2,7 @@
 
 Every file the harness may need is listed once in config/assets.yaml with its url, size and checksum (the md5 sums
 torchvision publishes, sha256 otherwise; for the Inception weights only the sha256 prefix in the file name is known,
-SPEC §8.4). A dataset builder calls ``require`` before training: it looks in the per-dataset ``sources`` folders and in
+docs/references.md §8.4). A dataset builder calls ``require`` before training: it looks in the per-dataset ``sources`` folders and in
 ``data_root`` only, verifies every file and stops with a message that says what is missing and where to get it.
 Only ``fetch`` (called by ``ganrepro prefetch`` when ``allow_download`` is true) touches the network.
 """

@@ -1,4 +1,4 @@
-"""Toy distributions. Recipes follow the WGAN-GP reference gan_toy.py (SPEC §7.1); constants come from
+"""Toy distributions. Recipes follow the WGAN-GP reference gan_toy.py (docs/references.md §7.1); constants come from
 config/datasets.yaml, so the resolved run config shows them."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class EightGaussians(Sampler):
 
     @property
     def mode_std(self) -> float:
-        # per-coordinate std of the data actually produced (SPEC §7.1 REC): noise is divided too
+        # per-coordinate std of the data actually produced (docs/references.md §7.1 REC): noise is divided too
         return self.std / self.divide
 
     def sample(self, n: int) -> torch.Tensor:
@@ -75,7 +75,7 @@ class ParallelLines(Sampler):
 
 @DATASETS.register("25gaussians")
 class TwentyFiveGaussians(Sampler):
-    """GP gan_toy.py '25gaussians' (SPEC §7.1): a FIXED set of `n` points, n/25 passes over the 5x5 grid
+    """GP gan_toy.py '25gaussians' (docs/references.md §7.1): a FIXED set of `n` points, n/25 passes over the 5x5 grid
     {-2..2} * spacing, each point = centre + N(0, std^2 I); shuffled once; divided by `divide`; then read IN ORDER
     in batches, restarting from the first point when fewer than a batch remain (the reference's generator drops
     the tail and loops without reshuffling). The set is drawn from the run's seed, so a resumed run rebuilds it."""
@@ -120,7 +120,7 @@ class TwentyFiveGaussians(Sampler):
 
 @DATASETS.register("swissroll")
 class SwissRoll(Sampler):
-    """GP gan_toy.py 'swissroll' (SPEC §7.1): sklearn make_swiss_roll(n, noise=0.25), columns 0 and 2, divided by
+    """GP gan_toy.py 'swissroll' (docs/references.md §7.1): sklearn make_swiss_roll(n, noise=0.25), columns 0 and 2, divided by
     7.5, fresh every batch. scikit-learn is not a dependency, so its formula is implemented here:
     t = 1.5*pi*(1 + 2u), u ~ U[0, 1); x = t cos t, z = t sin t, each plus N(0, noise^2). (sklearn's middle column,
     21*U[0,1) plus noise, is dropped by the recipe.) Same distribution as sklearn, not the same random numbers."""

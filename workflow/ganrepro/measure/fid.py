@@ -24,7 +24,7 @@ from scipy import linalg
 
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_write_bytes, canonical_json, config_hash, sha256_file
-from ganrepro.core.paths import repo_root
+from ganrepro.core.paths import METRIC_CACHE, at_root
 from ganrepro.measure import inception as inc
 
 # pytorch-fid and torch-fidelity FIDs of the same samples agree when |a - b| <= max(ABS_TOL, REL_TOL * max(a, b)).
@@ -165,7 +165,7 @@ def load_ttur_npz(path: str | Path) -> ReferenceStats:
 
 
 def default_cache_dir() -> Path:
-    return repo_root() / "results" / "cache" / "metrics"
+    return at_root(METRIC_CACHE)
 
 
 def cache_file(key: Mapping[str, Any], cache_dir: str | Path | None = None, prefix: str = "refstats") -> Path:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import config_hash, deep_merge
-from ganrepro.core.paths import repo_root
+from ganrepro.core.paths import fresh_dir, repo_root, run_dir
 from ganrepro.spec import catalog
 from ganrepro.spec.config import (
     RUN_DEFAULTS,
@@ -39,7 +39,7 @@ class Run:
 
     @property
     def dir(self) -> Path:
-        return repo_root() / "results" / "runs" / self.run_id
+        return run_dir(self.run_id)
 
 
 @dataclass
@@ -68,7 +68,7 @@ class Artifact:
 
     @property
     def out_dir(self) -> Path:
-        return repo_root() / "results" / "paper_tables" / self.paper
+        return fresh_dir(self.paper)
 
 
 @dataclass

@@ -138,7 +138,7 @@ def catch_stop_signals() -> Iterator[dict[str, int]]:
 def sampling_mode(G: nn.Module, bn_mode: str) -> Iterator[None]:
     """Generate without side effects: BN in the configured mode, running statistics restored afterwards.
 
-    bn_mode 'train' uses batch statistics, as WG and GP always did (SPEC §8.2, §9 #15); 'eval' uses running ones.
+    bn_mode 'train' uses batch statistics, as WG and GP always did (docs/references.md §8.2, §9 #15); 'eval' uses running ones.
     """
     if bn_mode not in ("train", "eval"):
         raise GanreproError(f"run config key 'sample_bn_mode' is {bn_mode!r}; valid values: train, eval")

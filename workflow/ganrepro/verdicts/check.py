@@ -17,7 +17,6 @@ comparisons with published numbers whose protocol differs ("not comparable", wit
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -26,45 +25,30 @@ import pandas as pd
 
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_to_csv
-from ganrepro.core.paths import repo_root
+from ganrepro.core.paths import committed_dir, fresh_dir, paper_dir, repo_root
 from ganrepro.spec.paper import load_paper
-from ganrepro.verdicts.claims import evaluate, load_published
+from ganrepro.verdicts.results import CANNOT_JUDGE, judge, published, result, same_value
 
 VERDICT_COLUMNS = ["paper", "claim", "verdict", "seeds_holding", "seeds_total", "artifact", "measured"]
 
 
-def _published(folder: Path) -> pd.DataFrame | None:
-    try:
-        return load_published(folder / "published.csv")
-    except (ValueError, pd.errors.ParserError) as e:
-        raise GanreproError(str(e)) from e
-
-
 def record_verdicts(paper: str) -> Path:
     """Evaluate the paper's claims on its committed CSVs and write reproduced/verdicts.csv (the expected verdicts)."""
-    folder = repo_root() / "paper_tables" / paper
+    folder = paper_dir(paper)
     spec = load_paper(folder)
-    published = _published(folder)
-    kept = folder / "reproduced"
+    pub = published(folder)
     rows = []
     for claim in spec["claims"]:
-        path = kept / f"{claim['artifact']}.csv"
-        res = _evaluate_safe(claim, pd.read_csv(path) if path.exists() else None, published)
+        res = judge(claim, result(paper, claim["artifact"], "committed"), pub)
+        if res["verdict"] == CANNOT_JUDGE:
+            raise GanreproError(f"{folder}/paper.yaml: {res['detail']}; fix the claim or rebuild the artifact "
+                                "before keeping it")
         rows.append({"paper": paper, "claim": claim["id"], "verdict": res["verdict"],
                      "seeds_holding": res["seeds_holding"], "seeds_total": res["seeds_total"],
                      "artifact": claim["artifact"], "measured": res["measured"]})
-    out = kept / "verdicts.csv"
+    out = folder / "reproduced" / "verdicts.csv"
     atomic_to_csv(pd.DataFrame(rows, columns=VERDICT_COLUMNS).astype({"seeds_holding": "Int64", "seeds_total": "Int64"}), out)
     return out
-
-
-def _evaluate_safe(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataFrame | None) -> dict[str, Any]:
-    """evaluate(), with a claim that does not fit the CSV at all (a bad column, a bad query) as 'not run'."""
-    try:
-        return evaluate(claim, df, published)
-    except Exception as e:  # noqa: BLE001 - reported on the claim's line, never a crash of the whole check
-        return {"verdict": "not run", "detail": f"cannot evaluate: {type(e).__name__}: {e}", "measured": None,
-                "seeds_holding": None, "seeds_total": None}
 
 
 def _expected(folder: Path) -> dict[str, dict[str, Any]]:
@@ -83,27 +67,6 @@ def _num(x: Any) -> float:
     return math.nan if x is None else float(x)
 
 
-def _same_value(a: float, b: float, tol: float) -> bool:
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    if math.isinf(a) or math.isinf(b):
-        return a == b
-    return abs(a - b) <= tol + 1e-12 * max(1.0, abs(a), abs(b))
-
-
-def _scale(dir_: Path, name: str, df: pd.DataFrame) -> tuple[str, bool]:
-    """(scale, comparable) from the provenance file, else from the CSV's scale column."""
-    prov_path = dir_ / f"{name}.provenance.json"
-    if prov_path.exists():
-        prov = json.loads(prov_path.read_text())
-        scale = str(prov.get("scale", "unknown"))
-        return scale, bool(prov.get("comparable", scale != "smoke")) and scale != "smoke"
-    if "scale" in df.columns and df["scale"].nunique() == 1:
-        scale = str(df["scale"].iloc[0])
-        return scale, scale != "smoke"
-    return "unknown", False
-
-
 def _seeds(res: dict[str, Any]) -> str:
     n = _int(res.get("seeds_total"))
     return f"{_int(res['seeds_holding'])}/{n} seeds" if n else "no seeds"
@@ -114,35 +77,36 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
     root = repo_root()
     lines: list[str] = []
     n_fail = 0
+    sources = ["committed"] if committed_only else ["committed", "fresh"]
     for paper in papers:
-        folder = root / "paper_tables" / paper
+        folder = paper_dir(paper)
         if not (folder / "paper.yaml").exists():
             raise GanreproError(f"no paper folder paper_tables/{paper}/ (with a paper.yaml)")
         spec = load_paper(folder)
-        published = _published(folder)
+        pub = published(folder)
         expected = _expected(folder)
-        sources = [("committed", folder / "reproduced")]
-        if not committed_only:
-            sources.append(("fresh", root / "results" / "paper_tables" / paper))
         used_keys = set()
         for claim in spec["claims"]:
             tol = float(claim["check"].get("tolerance", 0))
             if claim["check"]["type"] == "published":
                 used_keys.add(str(claim["check"].get("key")))
             exp = expected.get(claim["id"])
-            for label, dir_ in sources:
+            for label in sources:
                 head = f"{paper} {claim['id']} [{label}"
-                path = dir_ / f"{claim['artifact']}.csv"
-                if not path.exists():
-                    lines.append(f"{head}]: not run (no {path.relative_to(root)})")
+                r = result(paper, claim["artifact"], label)
+                if r is None:
+                    where = committed_dir(paper) if label == "committed" else fresh_dir(paper)
+                    lines.append(f"{head}]: not run (no {(where / (claim['artifact'] + '.csv')).relative_to(root)})")
                     continue
-                df = pd.read_csv(path)
-                scale, comparable = _scale(dir_, claim["artifact"], df)
-                head = f"{head}, scale={scale}]"
-                res = _evaluate_safe(claim, df, published)
+                head = f"{head}, scale={r.scale}]"
+                res = judge(claim, r, pub)
                 v, detail = res["verdict"], res["detail"]
-                if not comparable:
-                    why = "smoke" if scale == "smoke" else f"scale {scale}, not marked comparable"
+                if v == CANNOT_JUDGE:  # the claim does not fit its artifact: never a quiet "ok"
+                    n_fail += 1
+                    lines.append(f"{head}: CHECK FAILED: {v}: {detail}")
+                    continue
+                if not r.comparable:
+                    why = "smoke" if r.scale == "smoke" else f"scale {r.scale}, not marked comparable"
                     lines.append(f"{head}: not comparable ({why}; measured: {v}" + (f", {detail}" if detail else "") + ")")
                     continue
                 problems = []
@@ -152,7 +116,7 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                     elif label == "committed" and (_int(res["seeds_holding"]), _int(res["seeds_total"])) != (
                             _int(exp["seeds_holding"]), _int(exp["seeds_total"])):
                         problems.append(f"recorded {_seeds(exp)}, now {_seeds(res)}")
-                    if label == "committed" and not _same_value(_num(res["measured"]), _num(exp.get("measured")), tol):
+                    if label == "committed" and not same_value(_num(res["measured"]), _num(exp.get("measured")), tol):
                         problems.append(f"measured value moved from the recorded {exp.get('measured')} to {res['measured']}, "
                                         f"more than the tolerance {tol}")
                     note = "as recorded in reproduced/verdicts.csv" if not problems else "; ".join(problems)
@@ -166,10 +130,10 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                     note = "CHECK FAILED: " + note
                 text = "; ".join(s for s in (detail, note) if s)
                 lines.append(f"{head}: {v} ({text})")
-        if published is not None:
-            lines.append(f"{paper} published.csv: {len(published)} published values, {len(used_keys & set(published['key']))} "
+        if pub is not None:
+            lines.append(f"{paper} published.csv: {len(pub)} published values, {len(used_keys & set(pub['key']))} "
                          "compared by claims")
-            for key in sorted(used_keys - set(published["key"])):
+            for key in sorted(used_keys - set(pub["key"])):
                 lines.append(f"{paper} published.csv: key {key!r} used by a claim is not in published.csv")
     lines.append(f"check: {n_fail} failing line(s)" if n_fail else "check: ok (nothing fails)")
     return (1 if n_fail else 0), lines

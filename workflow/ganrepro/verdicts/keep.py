@@ -11,14 +11,14 @@ import shutil
 from pathlib import Path
 
 from ganrepro.core.errors import GanreproError
-from ganrepro.core.paths import repo_root
+from ganrepro.core.paths import fresh_dir, repo_root
 from ganrepro.spec.paper import load_paper
 
 
 def keep(paper: str, force: bool = False, only: list[str] | None = None) -> list[Path]:
     root = repo_root()
     spec = load_paper(root / "paper_tables" / paper)
-    src_dir = root / "results" / "paper_tables" / paper
+    src_dir = fresh_dir(paper)
     dst_dir = root / "paper_tables" / paper / "reproduced"
     todo = []
     for name in only or spec["artifacts"]:

@@ -1,8 +1,8 @@
 """results/report/index.html: per paper and artifact, what the paper says, what was measured, and the verdicts.
 
-For each artifact the report shows the fresh result under results/paper_tables/ (at the configured scale) and,
-when no fresher result of the same scale exists, the committed one under paper_tables/<paper>/reproduced/.
-Smoke-scale results carry a NOT COMPARABLE label wherever they appear.
+For each artifact the report shows every result that `ganrepro check` judges (ganrepro.verdicts.results: the
+committed one under paper_tables/<paper>/reproduced/ and the fresh one under results/paper_tables/), judged by
+the same function, so the two never disagree. Smoke-scale results carry a NOT COMPARABLE label wherever they appear.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from typing import Any
 import pandas as pd
 
 from ganrepro.core.io import atomic_to_csv, atomic_write_text
-from ganrepro.core.paths import repo_root
+from ganrepro.core.paths import REPORT_DIR, at_root, classifier_dir, committed_dir, repo_root
 from ganrepro.core.provenance import git_commit, now_iso
 from ganrepro.spec.plan import Plan
-from ganrepro.verdicts.claims import _rows, evaluate, load_published
+from ganrepro.verdicts.claims import _rows
+from ganrepro.verdicts.results import judge, published, results
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}
@@ -46,21 +47,11 @@ def _img(path: Path) -> str:
     return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{b64}">'
 
 
-def _sources(paper: str, name: str, scale: str) -> list[dict[str, Any]]:
-    """Fresh result (configured scale), plus the committed one unless a fresh result of its scale is present."""
-    root = repo_root()
-    out = []
-    fresh = root / "results" / "paper_tables" / paper
-    kept = root / "paper_tables" / paper / "reproduced"
-    fresh_prov = None
-    if (fresh / f"{name}.csv").exists() and (fresh / f"{name}.provenance.json").exists():
-        fresh_prov = json.loads((fresh / f"{name}.provenance.json").read_text())
-        out.append({"label": "this run", "dir": fresh, "prov": fresh_prov})
-    if (kept / f"{name}.csv").exists() and (kept / f"{name}.provenance.json").exists():
-        kprov = json.loads((kept / f"{name}.provenance.json").read_text())
-        if fresh_prov is None or fresh_prov["scale"] != kprov["scale"]:
-            out.append({"label": f"committed (paper_tables/{paper}/reproduced)", "dir": kept, "prov": kprov})
-    return out
+def _no_provenance(r: Any) -> dict[str, Any]:
+    """A result whose provenance file is missing is still shown and judged, labelled as such."""
+    missing = "unknown (no provenance file)"
+    return {"scale": r.scale, "data": missing, "seeds": [], "runs": [], "train_wall_time_s": 0.0,
+            "artifact_wall_time_s": 0.0, "git_commit": missing, "date": missing, "weights": missing}
 
 
 def _scale_badge(scale: str) -> str:
@@ -230,10 +221,11 @@ def _summary_table(rows: list[dict[str, Any]]) -> str:
 
 
 def _cost_line(paper: str) -> str:
-    """The paper's paper-scale training cost from the benchmark's cost model (fresh results/bench, else the
-    committed benchmarks/*/cost.csv), with its unit and basis; empty when no cost model exists."""
+    """The paper's paper-scale training cost from the committed cost model (benchmarks/*/cost.csv), with its
+    unit and basis; empty when no cost model exists. A fresh `ganrepro bench cost` shows in the report once it is
+    committed under benchmarks/."""
     root = repo_root()
-    found = [root / "results" / "bench" / "cost.csv", *sorted((root / "benchmarks").glob("*/cost.csv"))]
+    found = sorted((root / "benchmarks").glob("*/cost.csv"))  # committed only: the report rule declares them
     for path in found:
         if not path.exists():
             continue
@@ -249,10 +241,24 @@ def _cost_line(paper: str) -> str:
     return ""
 
 
-def write_report(plan: Plan) -> Path:
+def committed_inputs(plan: Plan) -> list[str]:
+    """Every file the report reads besides the fresh artifacts and classifiers (the rule declares those from the
+    plan): each paper's paper.yaml, published.csv and committed results, and the cost models. Paths relative to
+    the repository root; only files that exist, so `ganrepro keep` or a new benchmark rebuilds the report."""
     root = repo_root()
+    files: list[Path] = []
+    for name, paper in plan.papers.items():
+        files += [paper.folder / "paper.yaml", paper.folder / "published.csv"]
+        kept = committed_dir(name)
+        for aname in paper.artifacts:
+            files += [kept / f"{aname}.{ext}" for ext in ("csv", "png", "provenance.json")]
+    files += sorted((root / "benchmarks").glob("*/cost.csv"))
+    return sorted({str(f.resolve().relative_to(root.resolve())) for f in files if f.exists()})
+
+
+def write_report(plan: Plan) -> Path:
     cfg = plan.config
-    out_dir = root / "results" / "report"
+    out_dir = at_root(REPORT_DIR)
     claim_rows: list[dict[str, Any]] = []
     parts = [f"<h1>ganrepro report</h1><p>{now_iso()} &middot; git {html.escape(git_commit())} &middot; "
              f"scale <b>{cfg['scale']}</b> &middot; seeds {cfg['seeds']} &middot; papers {', '.join(cfg['papers'])}</p>"]
@@ -272,19 +278,19 @@ def write_report(plan: Plan) -> Path:
                          f'<p><b>Paper ({html.escape(aspec["where"])}):</b> <span class="quote">'
                          f'{html.escape(aspec["paper_says"])}</span></p>')
             claims = [c for c in spec["claims"] if c["artifact"] == aname]
-            published = load_published(paper.folder / "published.csv") if (paper.folder / "published.csv").exists() else None
-            sources = _sources(pname, aname, cfg["scale"])
+            pub = published(paper.folder)
+            sources = [{"label": r.label, "dir": r.dir, "prov": r.prov or _no_provenance(r), "result": r} for r in results(pname, aname)]
             if not sources:
                 parts.append("<p>" + _verdict_badge("not run") + " no result yet</p>")
                 for c in claims:
-                    res = evaluate(c, None)
+                    res = judge(c, None, pub)
                     claim_rows.append({"paper": pname, "claim": c["id"], "artifact": aname, "source": "none",
                                        "scale": "", "comparable": False, **res})
                     summary.append({"claim": c, "res": res, "verdict": res["verdict"], "src": None, "df": None,
-                                    "published": published})
+                                    "published": pub})
             for src in sources:
-                prov = src["prov"]
-                df = pd.read_csv(src["dir"] / f"{aname}.csv")
+                prov, r = src["prov"], src["result"]
+                df = r.df
                 runs = prov.get("runs", [])
                 n_div = sum(r["status"] == "diverged" for r in runs)
                 parts.append(
@@ -308,13 +314,13 @@ def write_report(plan: Plan) -> Path:
                     parts.append("<table><tr><th class=l>claim</th><th class=l>check</th><th>measured</th>"
                                  "<th>reference</th><th class=l>verdict</th></tr>")
                 for c in claims:
-                    res = evaluate(c, df, published)
-                    comparable = prov["scale"] != "smoke"
+                    res = judge(c, r, pub)
+                    comparable = r.comparable
                     verdict = res["verdict"] + ("" if comparable or res["verdict"] == "not run" else " (not comparable)")
-                    claim_rows.append({"paper": pname, "claim": c["id"], "artifact": aname, "source": src["label"],
-                                       "scale": prov["scale"], "comparable": comparable, **res})
+                    claim_rows.append({"paper": pname, "claim": c["id"], "artifact": aname, "source": r.source,
+                                       "scale": r.scale, "comparable": comparable, **res})
                     summary.append({"claim": c, "res": res, "verdict": verdict, "src": src, "df": df,
-                                    "published": published})
+                                    "published": pub})
                     parts.append(
                         f'<tr><td class=l>{html.escape(c["statement"])}<br><small>tolerance: '
                         f'{html.escape(c["tolerance_reason"])}</small></td><td class=l><small>{html.escape(res["check"])}'
@@ -348,7 +354,7 @@ def _classifiers_section(plan: Plan) -> list[str]:
         return []
     rows = []
     for cid, cfg in sorted(plan.classifiers.items()):
-        info_path = repo_root() / "results" / "classifiers" / cid / "info.json"
+        info_path = classifier_dir(cid) / "info.json"
         failed = info_path.with_name("failed.json")
         path = info_path if info_path.exists() else failed if failed.exists() else None
         if path is None:

@@ -1,11 +1,11 @@
-"""BEGAN as BEGAN-tensorflow does it (BT trainer.py; SPEC §4), the baseline of the TV-WGAN paper.
+"""BEGAN as BEGAN-tensorflow does it (BT trainer.py; docs/references.md §4), the baseline of the TV-WGAN paper.
 
 D is an autoencoder: D(v) is a reconstruction of v, L(v) = mean |v - D(v)| (L1 over all pixels and the batch).
     L_D = L(x) - k_t * L(G(z))  (updates D only),    L_G = L(G(z))  (updates G only; its gradient flows through D(G(z)))
     k_t <- clip(k_t + lambda_k * (gamma * L(x) - L(G(z))), 0, 1),   M_global = L(x) + |gamma * L(x) - L(G(z))|
 BT updates D and G from the SAME forward pass in one combined step and then k_t (from that pass's losses), so the
 whole update lives in critic_step (one per G iteration) and generator_step does nothing. D's gradient comes from
-L_D only: the PyTorch port (BP) backpropagates L_D + L_G through D, which SPEC §4 calls a bug; we do not.
+L_D only: the PyTorch port (BP) backpropagates L_D + L_G through D, which docs/references.md §4 calls a bug; we do not.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class BEGAN(Method):
         self._set_lr()
 
     def lr_at(self, base_lr: float, it: int) -> float:
-        """BT schedule: halve every `every` steps, never below `min_lr` (SPEC §4); constant when lr_decay is null.
+        """BT schedule: halve every `every` steps, never below `min_lr` (docs/references.md §4); constant when lr_decay is null.
 
         BT applies lr <- max(lr * factor, min_lr) after step every-1, 2*every-1, ...; closed form here, so it
         depends only on the step and resumes exactly.

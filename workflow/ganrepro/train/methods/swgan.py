@@ -1,12 +1,12 @@
-"""SW-GAN (Chen & Hou, P000; SPEC §5): the WGAN critic step, and a generator step driven by amortised SVGD.
+"""SW-GAN (Chen & Hou; docs/references.md §5): the WGAN critic step, and a generator step driven by amortised SVGD.
 
-Generator step (SPEC §5.3, P000 Alg. 1 lines 9-11, eq. 18-19): for m generated samples x_i,
+Generator step (docs/references.md §5.3, SW-GAN paper Alg. 1 lines 9-11, eq. 18-19): for m generated samples x_i,
     phi_i = (1/m) sum_j [ alpha * k(x_j, x_i) * s_j + beta * grad_{x_j} k(x_j, x_i) ],  k(a, b) = exp(-||a-b||^2 / h)
 with s_j the gradient of the paper's critic (high on REAL data) at x_j, h = (0.6 * median pairwise distance)^2 / ln m,
 and G is trained on the surrogate L = -(1/m) sum_i <x_i, phi_i> (phi held constant), whose theta-gradient is
 Alg. 1's g_theta = -(1/m) sum_i J_i^T phi_i.
 
-Our critic keeps the WG code sign (it scores fakes high; f_paper = -f_code), so s = -grad f_code (SPEC §5.3 step 8).
+Our critic keeps the WG code sign (it scores fakes high; f_paper = -f_code), so s = -grad f_code (docs/references.md §5.3 step 8).
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ def median_pairwise_distance(x: torch.Tensor) -> torch.Tensor:
     """Median of the m(m-1)/2 off-diagonal Euclidean distances of the flattened samples x (m, ...).
 
     The median of an even number of values is the mean of the two middle ones (torch.quantile 0.5), as numpy
-    would give; torch.median would return the lower one (SPEC §5.3 step 4).
+    would give; torch.median would return the lower one (docs/references.md §5.3 step 4).
     """
     x = x.detach().flatten(1)
-    x = x.to(torch.promote_types(x.dtype, torch.float32))  # at least fp32 (SPEC §5.3 step 4), fp64 kept
+    x = x.to(torch.promote_types(x.dtype, torch.float32))  # at least fp32 (docs/references.md §5.3 step 4), fp64 kept
     m = x.shape[0]
     if m < 2:
         raise ValueError("the SVGD bandwidth needs at least 2 samples")
@@ -46,7 +46,7 @@ def median_pairwise_distance(x: torch.Tensor) -> torch.Tensor:
 
 
 def bandwidth(x: torch.Tensor, factor: float = 0.6) -> torch.Tensor:
-    """h = (factor * median pairwise distance)^2 / ln m (P000 §V, SPEC §5.3 step 4); a 0-dim tensor."""
+    """h = (factor * median pairwise distance)^2 / ln m (SW-GAN paper §V, docs/references.md §5.3 step 4); a 0-dim tensor."""
     m = x.shape[0]
     return (factor * median_pairwise_distance(x)) ** 2 / math.log(m)
 
@@ -54,7 +54,7 @@ def bandwidth(x: torch.Tensor, factor: float = 0.6) -> torch.Tensor:
 def svgd_phi(
     x: torch.Tensor, score_grad: torch.Tensor, alpha: float, beta: float, h: torch.Tensor | float
 ) -> torch.Tensor:
-    """phi of P000 eq. 18 (SPEC §5.3 steps 5-6) for particles x (m, d) and score gradients (m, d), f high on real.
+    """phi of the SW-GAN paper eq. 18 (docs/references.md §5.3 steps 5-6) for particles x (m, d) and score gradients (m, d), f high on real.
 
     phi_i = (1/m) [ alpha * sum_j K_ij score_grad_j + beta * (2/h) * sum_j K_ij (x_i - x_j) ],  K_ij = exp(-||x_i-x_j||^2/h).
     The second sum is sum_j grad_{x_j} k(x_j, x_i) written out.

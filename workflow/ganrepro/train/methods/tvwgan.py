@@ -1,9 +1,9 @@
-"""TV-WGAN (Zhang, Zhang & Gao, arXiv 1812.00810; SPEC §3): WGAN loss plus the margin term lambda*E|D(x) - D(G(z)) - delta|.
+"""TV-WGAN (Zhang, Zhang & Gao, arXiv 1812.00810; docs/references.md §3): WGAN loss plus the margin term lambda*E|D(x) - D(G(z)) - delta|.
 
 Paper sign convention (eq. 13), NOT the WG code one: the critic D scores REAL samples high.
     L_D = -E D(x) + E D(G(z)) + lambda * E|D(x) - D(G(z)) - delta|,    L_G = -E D(G(z)).
 The logged W_estimate is mean D(real) - mean D(fake) (the same quantity as WGAN's -Loss_D). With lambda = 1 the
-critic loss is the hinge 2*max(0, delta - g) - delta in the gap g (SPEC §3 item 3): no critic gradient once g >= delta.
+critic loss is the hinge 2*max(0, delta - g) - delta in the gap g (docs/references.md §3 item 3): no critic gradient once g >= delta.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ PAIRINGS = ("per_sample", "batch_mean")
 def critic_loss(
     d_real: torch.Tensor, d_fake: torch.Tensor, delta: float, lam: float, pairing: str = "per_sample"
 ) -> torch.Tensor:
-    """Scalar L_D of P001 eq. 13 from per-sample critic scores (B,) of a real and a fake batch.
+    """Scalar L_D of the TV-WGAN paper eq. 13 from per-sample critic scores (B,) of a real and a fake batch.
 
-    pairing="per_sample" (SPEC §3 item 2 REC): mean_i |D(x_i) - D(G(z_i)) - delta| over pairs of equal index;
+    pairing="per_sample" (docs/references.md §3 item 2 REC): mean_i |D(x_i) - D(G(z_i)) - delta| over pairs of equal index;
     pairing="batch_mean": |mean D(x) - mean D(G(z)) - delta| (the ablation).
     """
     w = d_real.mean() - d_fake.mean()

@@ -1,4 +1,4 @@
-"""WGAN with weight clipping, as the reference code does it (SPEC §1.1, WG main.py).
+"""WGAN with weight clipping, as the reference code does it (docs/references.md §1.1, WG main.py).
 
 - every critic parameter is clamped to [-c, c] at the START of each critic step (not after it);
 - 100 critic steps for the first 25 G iterations and every 500th, else `critic_iters`;

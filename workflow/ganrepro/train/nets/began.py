@@ -1,8 +1,8 @@
-"""BEGAN generator and autoencoder discriminator (BT models.py, SPEC §4, §6.4) and the TV-WGAN paper's
-homogeneous "BEGAN-like" critic (encoder only, one scalar per sample; SPEC §3 item 7).
+"""BEGAN generator and autoencoder discriminator (BT models.py, docs/references.md §4, §6.4) and the TV-WGAN paper's
+homogeneous "BEGAN-like" critic (encoder only, one scalar per sample; docs/references.md §3 item 7).
 
 Geometry: repeat_num = log2(H) - 2 blocks around a base map of 8 x (8 * W / H): 8x8 for square images and 8x6
-for TV-WGAN's 64x48 CelebA (SPEC §3). All convs 3x3 with ELU; TF 'SAME' becomes padding=1 (same shapes; the
+for TV-WGAN's 64x48 CelebA (docs/references.md §3). All convs 3x3 with ELU; TF 'SAME' becomes padding=1 (same shapes; the
 stride-2 convs are shifted by one pixel since TF pads bottom/right only). Init: Xavier-uniform weights, zero
 biases (slim defaults). No BN anywhere.
 """
@@ -125,9 +125,9 @@ class BEGANDiscriminator(nn.Module):
 
 @NETS.register("began_critic")
 class BEGANCritic(nn.Module):
-    """TV-WGAN paper (P001 Fig. 1) "BEGAN-like" homogeneous critic: the BT encoder without a decoder, its
+    """TV-WGAN paper (Fig. 1) "BEGAN-like" homogeneous critic: the BT encoder without a decoder, its
     final Linear mapping to one score per sample (B,). Layer sizes are not in the paper; we reuse BT's
-    (SPEC §3)."""
+    (docs/references.md §3)."""
 
     def __init__(self, image_size: ImageSize = 64, channels: int = 3, width: int = 128) -> None:
         super().__init__()

@@ -1,5 +1,5 @@
-"""DCGAN generators and critics of the WGAN reference code (WG models/dcgan.py, SPEC §6.1), plus the
-constant-width no-BN generator the WGAN paper describes for Fig. 7 (SPEC §1.2).
+"""DCGAN generators and critics of the WGAN reference code (WG models/dcgan.py, docs/references.md §6.1), plus the
+constant-width no-BN generator the WGAN paper describes for Fig. 7 (docs/references.md §1.2).
 
 Also home of two small helpers the other image nets share: ``image_hw`` (parse/validate ``image_size``)
 and ``noise_2d`` (accept (B, nz) or (B, nz, 1, 1) noise).
@@ -155,7 +155,7 @@ class DCGANGeneratorNoBN(_DCGANGenerator):
 class DCGANGeneratorConst(_DCGANGenerator):
     """WGAN paper Fig. 7 / §4.4 generator: no BN, the same number of filters (`width`) at every hidden layer.
 
-    OUR construction (SPEC §1.2): WG has no such net and the paper does not give the width; we keep the
+    OUR construction (docs/references.md §1.2): WG has no such net and the paper does not give the width; we keep the
     DCGAN_G layer geometry, drop BN and use `width` (default 64) maps everywhere.
     """
 
@@ -216,7 +216,7 @@ class DCGANCritic(_DCGANCritic):
 
 @NETS.register("dcgan_d_nobn")
 class DCGANCriticNoBN(_DCGANCritic):
-    """WG dcgan.py DCGAN_D_nobn: DCGAN_D without BN (defined in WG but never used by main.py; SPEC §1.2)."""
+    """WG dcgan.py DCGAN_D_nobn: DCGAN_D without BN (defined in WG but never used by main.py; docs/references.md §1.2)."""
 
     def __init__(
         self, image_size: ImageSize = 64, channels: int = 3, width: int = 64, n_extra_layers: int = 0

@@ -1,9 +1,9 @@
-"""DCGAN-style nets of the WGAN-GP reference code (GP gan_mnist.py, gan_cifar.py; SPEC §6.3, §2.2).
+"""DCGAN-style nets of the WGAN-GP reference code (GP gan_mnist.py, gan_cifar.py; docs/references.md §6.3, §2.2).
 
 TF 'SAME' 5x5 stride-2 convs become padding=2 and deconvs ConvTranspose2d(k5, s2, padding=2,
 output_padding=1): identical shapes, but TF pads the extra row/column bottom-right, so features are shifted by
-one pixel relative to the reference (SPEC §2.2 'TF specifics'); not reproducible exactly in PyTorch.
-Weights use the tflib uniform init (SPEC §6.3); BN starts at scale 1, offset 0 (PyTorch default), eps 1e-5.
+one pixel relative to the reference (docs/references.md §2.2 'TF specifics'); not reproducible exactly in PyTorch.
+Weights use the tflib uniform init (docs/references.md §6.3); BN starts at scale 1, offset 0 (PyTorch default), eps 1e-5.
 """
 
 from __future__ import annotations

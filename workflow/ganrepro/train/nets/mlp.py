@@ -1,4 +1,4 @@
-"""4-layer ReLU MLP generator and critic of the WGAN reference code (WG models/mlp.py, SPEC §6.2)."""
+"""4-layer ReLU MLP generator and critic of the WGAN reference code (WG models/mlp.py, docs/references.md §6.2)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ _ANY = "a positive int, or [H, W] with positive ints"
 
 def _hidden(d_in: int, width: int) -> list[nn.Module]:
     # three (Linear, ReLU) pairs: plain ReLU, biases on, PyTorch default init (WG applies no custom init
-    # to Linear layers, SPEC §1.1 'init')
+    # to Linear layers, docs/references.md §1.1 'init')
     return [
         nn.Linear(d_in, width),
         nn.ReLU(),

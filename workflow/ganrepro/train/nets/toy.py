@@ -1,4 +1,4 @@
-"""Toy MLPs of the WGAN-GP reference (gan_toy.py, SPEC §6.3) and a parameter-free 1-D Gaussian 'generator'."""
+"""Toy MLPs of the WGAN-GP reference (gan_toy.py, docs/references.md §6.3) and a parameter-free 1-D Gaussian 'generator'."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ganrepro.train.nets import NETS
 
 def _tflib_uniform_(layer: nn.Linear, mode: str) -> None:
     # tflib draws U[-s*sqrt(3), s*sqrt(3)] with s = sqrt(2/fan_in) ('he') or sqrt(2/(fan_in+fan_out)) ('glorot');
-    # biases start at 0 (SPEC §6.3).
+    # biases start at 0 (docs/references.md §6.3).
     fan_in, fan_out = layer.in_features, layer.out_features
     s = math.sqrt(2.0 / fan_in) if mode == "he" else math.sqrt(2.0 / (fan_in + fan_out))
     with torch.no_grad():
