@@ -3,13 +3,17 @@ from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
+
 configfile: "config/config.yaml"
 
 
 # snakemake --config parses list items as strings (seeds=[0] -> ['0']); seeds are integers
 if isinstance(config.get("seeds"), list):
-    config["seeds"] = [int(s) if isinstance(s, str) and s.isdigit() else s for s in config["seeds"]]
+    config["seeds"] = [
+        int(s) if isinstance(s, str) and s.isdigit() else s for s in config["seeds"]
+    ]
 validate(config, "workflow/ganrepro/spec/schemas/config.schema.yaml")
+
 
 # `snakemake --report <file>.html`: this description, then the flagged outputs (workflow/report/*.rst captions)
 report: "workflow/report/workflow.rst"
@@ -25,7 +29,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/bench.smk"
 
 
-# The default target must be defined here: Snakemake resets the default target after each include.
 rule all:
+    default_target: True
     input:
-        "results/report/index.html",
+        rules.report.output.html,

@@ -93,11 +93,20 @@ def _sources(items: list[str] | None) -> dict[str, str] | None:
     return out
 
 
+def _progress(args: argparse.Namespace, cfg: dict) -> bool:
+    return not args.no_progress and bool(cfg.get("progress", True))
+
+
 def cmd_train(args: argparse.Namespace) -> None:
+    from ganrepro.data.assets import resolve_data_root
+    from ganrepro.spec.config import load_config
     from ganrepro.train.engine import train
 
-    st = train(args.run_dir, device=args.device, progress=not args.no_progress, threads=args.threads,
-               data_root=args.data_root, sources=_sources(args.sources))
+    cfg = load_config()  # device, data_root, sources, progress: where and how to run, not what the run is
+    data_root = args.data_root if args.data_root is not None else resolve_data_root(cfg["data_root"])
+    sources = _sources(args.sources)
+    st = train(args.run_dir, device=args.device or cfg["device"], progress=_progress(args, cfg),
+               threads=args.threads, data_root=data_root, sources=sources if sources is not None else cfg["sources"])
     print(f"{args.run_dir}: {st['status']} after {st['iterations_done']} iterations "
           f"({st['wall_time_s']:.1f} s, {st['its_per_s']} it/s)")
 
@@ -113,7 +122,7 @@ def cmd_classifier(args: argparse.Namespace) -> None:
                             "see `ganrepro plan` and config key 'classifiers'")
     c = plan.classifiers[out.name]
     r = train_classifier(out, c["dataset"], c["scale"], resolve_data_root(cfg["data_root"]), cfg.get("sources") or {},
-                         device=args.device, progress=not args.no_progress)
+                         device=args.device or cfg["device"], progress=_progress(args, cfg))
     print(f"{out.name}: test accuracy {r['test_accuracy']:.4f} (target {r['target']}); data: {r['data']}")
 
 
@@ -130,7 +139,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     ev = plan.evals[key]
     clf = paths.classifier_dir(ev.classifier) / "model.pt" if ev.classifier else None
     df = evaluate_run(run_dir, ev.metric, ev.overrides, classifier=clf, data_root=resolve_data_root(cfg["data_root"]),
-                      sources=cfg.get("sources") or {}, device=args.device, progress=not args.no_progress,
+                      sources=cfg.get("sources") or {}, device=args.device or cfg["device"], progress=_progress(args, cfg),
                       cache_dir=paths.at_root(paths.METRIC_CACHE))
     print(f"{key}: {len(df)} snapshots scored")
 
@@ -214,7 +223,9 @@ def cmd_validate(args: argparse.Namespace) -> None:
 def cmd_bench(args: argparse.Namespace) -> None:
     from ganrepro import bench
     from ganrepro.core import paths
+    from ganrepro.spec.config import load_config
 
+    args.device = args.device or load_config()["device"]
     out = Path(args.out) if args.out else paths.at_root(paths.BENCH_DIR)
     if args.threads:  # for every part (train also records it per row)
         import torch
@@ -264,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_write_run_config)
     p = sub.add_parser("train", help="train or resume one run folder (needs its config.json)")
     p.add_argument("run_dir")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="default: config key device")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--data-root", default=None, help="folder with datasets (default: config/config.yaml data_root)")
@@ -273,13 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_train)
     p = with_config(sub.add_parser("classifier", help="train a LeNet-5 classifier folder of the plan; fails below its target"))
     p.add_argument("out_dir", help="results/classifiers/<id> (see `ganrepro plan`)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="default: config key device")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(fn=cmd_classifier)
     p = with_config(sub.add_parser("evaluate", help="score every snapshot of a run with one metric protocol of the plan"))
     p.add_argument("run_dir", help="results/runs/<run_id>")
     p.add_argument("eval_id", help="metric name (plus -<hash> when overridden); see `ganrepro plan`")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="default: config key device")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(fn=cmd_evaluate)
     p = with_config(sub.add_parser("prefetch", help="fetch (if allow_download) and verify the files the planned runs need"))
@@ -307,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
                     "for the full DAG and a synthetic 1,000-run paper. Medians of interleaved repeats after warm-up.")
     p.add_argument("what", nargs="*", choices=["train", "evaluate", "dag", "cost"],
                    help="train, evaluate, dag (default: all three); cost: hours per paper and artifact from train.csv")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="default: config key device")
     from ganrepro.bench import TRAIN_CASES
 
     p.add_argument("--cases", nargs="+", choices=sorted(TRAIN_CASES), help="training cases (default: all)")

@@ -3,32 +3,29 @@
 # workflow/report/artifact.rst (rendered from the params below).
 
 
-def artifact_labels(wc):
-    art = PLAN.artifact(wc.paper, wc.artifact)
-    return {"paper": wc.paper, "artifact": wc.artifact, "kind": art.kind, "scale": config["scale"]}
-
-
 rule artifact:
     input:
         artifact_inputs,
     output:
         csv=report(
-            "results/paper_tables/{paper}/{artifact}.csv",
+            f"{P.ARTIFACT}.csv",
             caption="../report/artifact.rst",
             category="{paper}",
             subcategory="{artifact}",
             labels=lambda wc: {**artifact_labels(wc), "file": "table (CSV)"},
         ),
         png=report(
-            "results/paper_tables/{paper}/{artifact}.png",
+            f"{P.ARTIFACT}.png",
             caption="../report/artifact.rst",
             category="{paper}",
             subcategory="{artifact}",
             labels=lambda wc: {**artifact_labels(wc), "file": "figure (PNG)"},
         ),
-        prov="results/paper_tables/{paper}/{artifact}.provenance.json",
+        prov=f"{P.ARTIFACT}.provenance.json",
     log:
-        "results/logs/artifact/{paper}/{artifact}.log",
+        P.LOG.format(name="artifact/{paper}/{artifact}"),
+    conda:
+        "../../envs/ganrepro.yaml"
     params:
         # in params so that Snakemake rebuilds the artifact when the scale, seeds or its spec change
         scale=config["scale"],
@@ -42,4 +39,4 @@ rule artifact:
     message:
         "building {wildcards.paper}/{wildcards.artifact}"
     shell:
-        "ganrepro artifact {wildcards.paper} {wildcards.artifact} {CONFIG_ARGS} > {log} 2>&1"
+        "ganrepro artifact {wildcards.paper} {wildcards.artifact} > {log} 2>&1"

@@ -7,21 +7,20 @@ rule classifier:
         prefetched,
     output:
         info=report(
-            "results/classifiers/{clf}/info.json",
+            P.CLASSIFIER_INFO,
             caption="../report/classifier.rst",
             category="Classifiers",
             labels={"classifier": "{clf}"},
         ),
-        model="results/classifiers/{clf}/model.pt",
+        model=P.CLASSIFIER_MODEL,
     log:
-        "results/logs/classifier/{clf}.log",
+        P.LOG.format(name="classifier/{clf}"),
+    conda:
+        "../../envs/ganrepro.yaml"
     threads: 2
     resources:
-        gpu=lambda wc: 0 if config["device"] == "cpu" else 1,
-    params:
-        progress="" if config.get("progress", True) else "--no-progress",
+        gpu=GPU_UNLESS_CPU,
     message:
         "training classifier {wildcards.clf}"
     shell:
-        "ganrepro classifier results/classifiers/{wildcards.clf} {CONFIG_ARGS} --device {config[device]} "
-        "{params.progress} > {log} 2>&1"
+        "ganrepro classifier $(dirname {output.info}) > {log} 2>&1"

@@ -3,17 +3,18 @@
 # of the metrics) into data_root and verifies every file; without it, it only verifies. With allow_download=True
 # every training, classifier and evaluation job waits for it, so one command downloads, verifies and runs; with
 # allow_download=False (the default) nothing depends on it and compute nodes verify on their own.
-PREFETCH_DATASETS, PREFETCH_ASSETS, PREFETCH_HASH = PLAN.prefetch  # see ganrepro.spec.plan.required_data
 
 
 rule prefetch:
     output:
-        f"results/prefetch/{PREFETCH_HASH}.ok",
-    localrule: True
+        P.PREFETCH_MARKER.format(hash=PREFETCH_HASH),
     log:
-        f"results/logs/prefetch/{PREFETCH_HASH}.log",
+        P.LOG.format(name=f"prefetch/{PREFETCH_HASH}"),
+    localrule: True
+    conda:
+        "../../envs/ganrepro.yaml"
     message:
-        "verifying (allow_download={config[allow_download]}) the files of: "
+        "verifying the files of: "
         + (", ".join(PREFETCH_DATASETS + PREFETCH_ASSETS) or "no dataset")
     shell:
-        "ganrepro prefetch {CONFIG_ARGS} --marker {output} > {log} 2>&1"
+        "ganrepro prefetch --marker {output} > {log} 2>&1"

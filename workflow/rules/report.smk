@@ -4,26 +4,28 @@
 
 rule report:
     input:
-        [f"results/paper_tables/{a.paper}/{a.name}.csv" for a in ARTIFACTS],
-        [f"results/classifiers/{c}/info.json" for c in CLASSIFIERS],
+        artifact_files(".csv"),
+        [P.CLASSIFIER_INFO.format(clf=c) for c in CLASSIFIERS],
         # paper.yaml, published.csv, committed results and cost models: `ganrepro keep` rebuilds the report
         committed_inputs(PLAN),
     output:
         html=report(
-            "results/report/index.html",
+            P.REPORT_HTML,
             caption="../report/comparison.rst",
             category="Comparison report",
             labels={"file": "report (HTML)"},
         ),
         claims=report(
-            "results/report/claims.csv",
+            P.REPORT_CLAIMS,
             caption="../report/comparison.rst",
             category="Comparison report",
             labels={"file": "claim verdicts (CSV)"},
         ),
-    localrule: True
     log:
-        "results/logs/report.log",
+        P.LOG.format(name="report"),
+    localrule: True
+    conda:
+        "../../envs/ganrepro.yaml"
     params:
         scale=config["scale"],
         seeds=config["seeds"],
@@ -32,4 +34,4 @@ rule report:
     message:
         "writing the report"
     shell:
-        "ganrepro report {CONFIG_ARGS} > {log} 2>&1"
+        "ganrepro report > {log} 2>&1"

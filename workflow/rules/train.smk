@@ -1,47 +1,37 @@
 # One training run = one folder under results/runs/, named by a readable prefix + the config hash.
-import json
-import shlex
-
-# where the data files are (data_root, sources): not part of the run config, the checksums guarantee the bytes;
-# a global rather than a param, so that moving the files never marks finished runs for a rerun
-SOURCES_ARG = ("--sources " + shlex.quote(json.dumps(config["sources"]))) if config.get("sources") else ""
-
-
-def train_runtime(wc):
-    from pathlib import Path
-
-    from ganrepro.bench import runtime_minutes
-
-    return runtime_minutes(PLAN.runs[wc.run].config, Path(workflow.basedir) / "benchmarks",
-                           safety=float(config.get("runtime_safety", 2.0)))
 
 
 rule run_config:
     output:
-        "results/runs/{run}/config.json",
+        P.RUN_CONFIG,
+    log:
+        P.LOG.format(name="run_config/{run}"),
     localrule: True
+    conda:
+        "../../envs/ganrepro.yaml"
     message:
         "resolved config for {wildcards.run}"
     shell:
-        "ganrepro run-config results/runs/{wildcards.run} {CONFIG_ARGS}"
+        "ganrepro run-config $(dirname {output}) > {log} 2>&1"
 
 
 rule train:
     input:
-        "results/runs/{run}/config.json",
+        P.RUN_CONFIG,
         prefetched,
     output:
-        "results/runs/{run}/status.json",
+        P.RUN_STATUS,
     log:
-        "results/logs/train/{run}.log",
+        P.LOG.format(name="train/{run}"),
+    conda:
+        "../../envs/ganrepro.yaml"
     threads: lambda wc: PLAN.runs[wc.run].config["threads"]
     resources:
         gpu=run_gpus,
         runtime=train_runtime,  # minutes, from the committed benchmark (benchmarks/) x safety factor
-    params:
-        progress="" if config.get("progress", True) else "--no-progress",
     message:
         "training {wildcards.run}"
+    # device, data_root, sources and progress come from the config (GANREPRO_CONFIG, see common.smk): where the
+    # files are is not part of a run's identity, the checksums guarantee the bytes
     shell:
-        "ganrepro train results/runs/{wildcards.run} --device {config[device]} --threads {threads} "
-        "--data-root {config[data_root]:q} {SOURCES_ARG} {params.progress} > {log} 2>&1"
+        "ganrepro train $(dirname {output}) --threads {threads} > {log} 2>&1"

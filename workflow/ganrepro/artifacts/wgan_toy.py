@@ -118,6 +118,7 @@ def toy_mixture(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
 
     from ganrepro import data
     from ganrepro.measure.toy import mode_stats, w1_exact
+    from ganrepro.train import latent
     from ganrepro.train.engine import snapshots
 
     p = art.spec["params"]
@@ -131,7 +132,8 @@ def toy_mixture(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
             ds = data.build(cfg["dataset"]["name"], seed=p["eval_seed"], **ds_kw)
             real = ds.sample(n).numpy()
             modes, std = ds.modes.numpy(), ds.mode_std
-            z = torch.randn(n, cfg["G"]["nz"], generator=torch.Generator().manual_seed(p["eval_seed"]))
+            z = latent.draw(latent.law_of(cfg["method"]), n, cfg["G"]["nz"],
+                            generator=torch.Generator().manual_seed(p["eval_seed"]))
             snaps = snapshots(run.dir)
             for k, sp in enumerate(snaps):
                 G = _load_G(run, sp)

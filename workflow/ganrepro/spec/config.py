@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,14 +18,6 @@ from ganrepro.core.paths import repo_root
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
-RUN_DEFAULTS = {
-    "train_generator": True,
-    "log_every": 10,
-    "threads": 1,
-    "accelerator": "gpu",
-    "sample_bn_mode": "train",  # SPEC §9 #15: the references always sampled with batch-statistics BN
-    "divergence_bound": 1.0e6,  # |loss| above this ends the run as diverged (a result, not a crash)
-}
 
 
 def _load_yaml(path: Path) -> Any:
@@ -61,13 +55,33 @@ def _set_defaults(cfg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+ENV_CONFIG = "GANREPRO_CONFIG"  # the Snakefile puts the effective config here for the jobs it runs
+
+
+def run_defaults() -> dict[str, Any]:
+    """What a run config holds when neither its paper.yaml nor its preset says: the `default:` values of the run
+    keys in schemas/paper.schema.yaml (their one home)."""
+    props = schema("paper")["properties"]["runs"]["additionalProperties"]["properties"]
+    return {k: v["default"] for k, v in props.items() if "default" in v}
+
+
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Load config/config.yaml (or `path`), apply overrides, fill defaults and validate against the schema."""
+    """Load config/config.yaml (or `path`), apply $GANREPRO_CONFIG (set by the Snakefile for its jobs: the
+    workflow's effective config), then `overrides`, fill defaults and validate against the schema."""
     root = repo_root()
     path = Path(path) if path else root / "config" / "config.yaml"
     cfg = _load_yaml(path) or {}
     if not isinstance(cfg, dict):
         raise GanreproError(f"{path}: expected a mapping of keys to values")
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        try:
+            from_env = json.loads(env)
+        except ValueError as e:
+            raise GanreproError(f"${ENV_CONFIG} is not a JSON object ({e}); unset it or let the Snakefile set it") from e
+        if not isinstance(from_env, dict):
+            raise GanreproError(f"${ENV_CONFIG} must be a JSON object of config keys, got {type(from_env).__name__}")
+        cfg.update(from_env)
     cfg.update(overrides or {})
     cfg = _set_defaults(cfg)
     _validate(cfg, "config", str(path))

@@ -16,12 +16,12 @@ from ganrepro.core.io import config_hash, deep_merge
 from ganrepro.core.paths import fresh_dir, repo_root, run_dir
 from ganrepro.spec import catalog
 from ganrepro.spec.config import (
-    RUN_DEFAULTS,
     RUN_REQUIRED,
     _unknown,
     apply_scale,
     presets_table,
     registry_defaults,
+    run_defaults,
 )
 from ganrepro.spec.manifest import prefetch_key
 from ganrepro.spec.paper import load_paper
@@ -119,7 +119,7 @@ def resolve_run(paper: str, key: str, spec: dict[str, Any], seed: int, scale: st
         if spec[role]["name"] not in catalog.nets():
             _unknown(where, f"{role}.name", spec[role]["name"], catalog.nets())
     m_def, n_def, d_def = (registry_defaults(n) for n in ("methods", "nets", "datasets"))
-    cfg = {k: v for k, v in RUN_DEFAULTS.items()}
+    cfg = run_defaults()
     cfg.update({k: v for k, v in spec.items() if k not in ("method", "method_config", "dataset", "dataset_config", "G", "D")})
     cfg["method"] = {"name": spec["method"], **deep_merge(m_def.get(spec["method"], {}), spec.get("method_config") or {})}
     cfg["dataset"] = {"name": spec["dataset"], **deep_merge(d_def.get(spec["dataset"], {}), spec.get("dataset_config") or {})}

@@ -283,8 +283,8 @@ def train(
     grid_gen = torch.Generator(device=device).manual_seed(cfg["seed"] + 2_000_003)
     n_grid = GRID_SIZE if isinstance(sampler, data.IndexedSampler) else TOY_POINTS  # image datasets are indexed
     fixed_z = method.noise(n_grid, generator=grid_gen)
-    bn_mode = cfg.get("sample_bn_mode", "train")
-    bound = float(cfg.get("divergence_bound", 1e6))
+    bn_mode = cfg["sample_bn_mode"]  # resolved configs always hold both (spec.config.run_defaults)
+    bound = float(cfg["divergence_bound"])
     value_range = getattr(sampler, "value_range", (-1.0, 1.0))
 
     ckpt_path = run_dir / "ckpt" / "last.pt"

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ganrepro.core.errors import GanreproError
+from ganrepro.train import latent
 
 
 def make_optimizer(spec: dict[str, Any], params: Iterable[nn.Parameter]) -> torch.optim.Optimizer | None:
@@ -57,14 +58,8 @@ class Method:
     # --- helpers --------------------------------------------------------------------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Latent batch; `generator` defaults to the training noise stream (the engine passes its own for grids)."""
-        # latent law from config: 'normal' N(0, I) (WG, GP) or 'uniform' U(-1, 1) (BEGAN-tensorflow)
-        law = self.hp.get("latent", "normal")
         gen = generator if generator is not None else self.noise_gen
-        if law == "normal":
-            return torch.randn(n, self.G.nz, generator=gen, device=self.device)
-        if law == "uniform":
-            return torch.rand(n, self.G.nz, generator=gen, device=self.device) * 2 - 1
-        raise GanreproError(f"method config key 'latent' is {law!r}; valid values: normal, uniform")
+        return latent.draw(latent.law_of(self.hp), n, self.G.nz, generator=gen, device=self.device)
 
     def fake(self, n: int) -> torch.Tensor:
         with torch.no_grad():
