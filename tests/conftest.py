@@ -31,7 +31,9 @@ def repo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def tiny_run_config(**over) -> dict:
     """A resolved run config small enough to train in a second on CPU."""
-    cfg = {
+    from ganrepro.spec.config import run_defaults
+
+    cfg = run_defaults() | {
         "method": {
             "name": "wgan",
             "optimizer_D": {"name": "rmsprop", "lr": 5e-5, "alpha": 0.99, "eps": 1e-8},

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from ganrepro.artifacts import build
-from ganrepro.artifacts.generic import median_filter, rebin, saturation
+from ganrepro.artifacts.runfiles import median_filter
+from ganrepro.artifacts.weight_histogram import rebin, saturation
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import sha256_file
 from ganrepro.spec.plan import Artifact, Run, run_id

@@ -133,10 +133,10 @@ def test_verify_ok_and_mismatch_message(tmp_path):
     f = tmp_path / "blob.bin"
     f.write_bytes(PAYLOAD)
     a = _asset("http://example.invalid/blob.bin")
-    assets.verify(f, a)
+    assets.check(f, a)
     bad = _asset("http://example.invalid/blob.bin", sha256="0" * 64)
     with pytest.raises(GanreproError) as e:
-        assets.verify(f, bad, data_root=tmp_path / "root")
+        assets.check(f, bad, data_root=tmp_path / "root")
     msg = str(e.value)
     for needle in (str(f), str(tmp_path / "root" / "blobs/blob.bin"), "0" * 64, _sha(PAYLOAD),
                    "http://example.invalid/blob.bin", "ganrepro prefetch"):
@@ -221,7 +221,7 @@ def test_download_good_file(server, tmp_path):
     a = _asset(f"{url}/blob.bin")
     dest = assets.fetch(a, tmp_path / "root", allow_download=True, progress=False)
     assert dest == tmp_path / "root" / "blobs" / "blob.bin" and dest.read_bytes() == PAYLOAD
-    assets.verify(dest, a)
+    assets.check(dest, a)
     assert log == ["/blob.bin"]
     assert [p.name for p in dest.parent.iterdir()] == ["blob.bin"]  # no temporary file left
 

@@ -26,6 +26,7 @@ from ganrepro.core.errors import GanreproError  # noqa: E402
 from ganrepro.core.io import atomic_savefig, atomic_to_csv, atomic_write_json  # noqa: E402
 from ganrepro.core.provenance import git_commit, hardware, now_iso  # noqa: E402
 from ganrepro.core.registry import Registry  # noqa: E402
+from ganrepro.spec import scale as scales  # noqa: E402
 
 KINDS = Registry("artifact kind")
 IDENT = ("run", "method", "seed", "run_id")  # the columns that say which run and seed a row comes from
@@ -151,7 +152,7 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
         "kind": art.kind,
         "title": art.spec["title"],
         "scale": scale,
-        "comparable": scale == "paper",
+        "comparable": scales.comparable(scale),
         "seeds": seeds if runs else [],
         "data": ", ".join(data_labels),
         "weights": extra.pop("weights", "not used"),
@@ -164,7 +165,7 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
         "date": now_iso(),
         **extra,
     }
-    label = f"{art.paper} {art.name} | scale={scale}" + ("" if scale == "paper" else " (NOT COMPARABLE)")
+    label = f"{art.paper} {art.name} | scale={scale}" + ("" if scales.comparable(scale) else " (NOT COMPARABLE)")
     label += f" | data: {prov['data']} | seeds: {prov['seeds'] or 'n/a'}"
     # Below the figure (the tight bbox grows to hold it), so it never covers x-axis labels.
     fig.text(0.5, -0.01, label, ha="center", va="top", fontsize=7, color="dimgray")
@@ -177,4 +178,16 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
     return prov
 
 
-from ganrepro.artifacts import curves, generic, wgan_toy  # noqa: E402,F401
+
+# one module per kind; importing it registers the kind
+from ganrepro.artifacts import (  # noqa: E402,F401
+    divergence_summary,
+    gradnorm_by_layer,
+    loss_curve,
+    metric_curve,
+    optimal_critic_1d,
+    parallel_lines_distances,
+    sample_grid,
+    toy_mixture,
+    weight_histogram,
+)

@@ -196,11 +196,6 @@ def check(path: str | Path, asset: Asset, data_root: str | Path | None = None, s
     )
 
 
-def verify(path: str | Path, asset: Asset, data_root: str | Path | None = None) -> None:
-    """Raise GanreproError unless ``path`` has the asset's size and checksum (see ``check``)."""
-    check(path, asset, data_root)
-
-
 def _stamp_key(path: Path, asset: Asset) -> dict[str, Any]:
     st = path.stat()
     return {

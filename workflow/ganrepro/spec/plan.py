@@ -15,6 +15,7 @@ from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import config_hash, deep_merge
 from ganrepro.core.paths import fresh_dir, repo_root, run_dir
 from ganrepro.spec import catalog
+from ganrepro.spec import scale as scales
 from ganrepro.spec.config import (
     RUN_REQUIRED,
     _unknown,
@@ -232,7 +233,7 @@ def required_data(plan: Plan) -> tuple[list[str], list[str]]:
     names = {r.config["dataset"]["name"] for r in plan.runs.values()} | {c["dataset"] for c in plan.classifiers.values()}
     datasets = sorted(n for n in names if catalog.needs_files(n))
     extra: set[str] = set()
-    if plan.config["scale"] != "smoke":
+    if not scales.allows_stand_ins(plan.config["scale"]):  # random Inception weights are not allowed
         for ev in plan.evals.values():
             lib = protocol(ev.metric).library
             if lib in INCEPTION_ASSET:

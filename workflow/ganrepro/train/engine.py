@@ -38,6 +38,7 @@ from ganrepro import data
 from ganrepro.core.errors import GanreproError, Preempted
 from ganrepro.core.io import atomic_savefig, atomic_to_csv, atomic_torch_save, atomic_write_json, config_hash
 from ganrepro.core.provenance import git_commit, hardware, now_iso
+from ganrepro.spec import scale as scales
 from ganrepro.train import methods, nets
 
 GRID_SIZE = 64  # WG: one batch of 64 fixed noise vectors, 8 images per row
@@ -272,7 +273,7 @@ def train(
     G, D = build_models(cfg, device)
     method = methods.build(cfg["method"]["name"], cfg["method"], G, D, seed=cfg["seed"], device=device)
     ds_name, ds_kw = cfg["dataset"]["name"], {k: v for k, v in cfg["dataset"].items() if k != "name"}
-    if cfg.get("scale") == "paper" and ds_name == "standin_images":
+    if not scales.allows_stand_ins(cfg["scale"]) and ds_name == "standin_images":
         raise GanreproError(f"{cfg_path}: a paper-scale run uses the synthetic 'standin_images'; it is smoke-only")
     if data.needs_files(ds_name):  # files verified here, before any training
         ds_kw["data_root"], ds_kw["sources"] = data.assets.default_locations(data_root, sources)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.paths import fresh_dir, repo_root
+from ganrepro.spec import scale as scales
 from ganrepro.spec.paper import load_paper
 
 
@@ -30,7 +31,7 @@ def keep(paper: str, force: bool = False, only: list[str] | None = None) -> list
                 continue
             raise GanreproError(f"{prov_path} missing: build artifact {paper}/{name} first (or pass --force to skip it)")
         prov = json.loads(prov_path.read_text())
-        if prov["scale"] == "smoke":
+        if not scales.comparable(prov["scale"]):
             raise GanreproError(
                 f"{prov_path}: artifact {paper}/{name} was made at scale=smoke; only non-smoke results are kept. "
                 "Rebuild with: snakemake --cores N --config scale=paper"

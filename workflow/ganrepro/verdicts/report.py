@@ -18,6 +18,7 @@ import pandas as pd
 from ganrepro.core.io import atomic_to_csv, atomic_write_text
 from ganrepro.core.paths import REPORT_DIR, at_root, classifier_dir, committed_dir, repo_root
 from ganrepro.core.provenance import git_commit, now_iso
+from ganrepro.spec import scale as scales
 from ganrepro.spec.plan import Plan
 from ganrepro.verdicts.claims import _rows
 from ganrepro.verdicts.results import judge, published, results
@@ -55,7 +56,7 @@ def _no_provenance(r: Any) -> dict[str, Any]:
 
 
 def _scale_badge(scale: str) -> str:
-    if scale == "smoke":
+    if not scales.comparable(scale):
         return '<span class="badge smoke">scale: smoke &mdash; NOT COMPARABLE</span>'
     return f'<span class="badge paper">scale: {html.escape(scale)}</span>'
 
@@ -184,7 +185,7 @@ def _provenance(src: dict[str, Any] | None, df: pd.DataFrame | None) -> str:
     weights = str(prov.get("weights", "not used"))
     items = [
         html.escape(src["label"].split(" (")[0]),
-        _scale_badge(prov["scale"]) if prov["scale"] == "smoke" else f"scale {html.escape(prov['scale'])}",
+        _scale_badge(prov["scale"]) if not scales.comparable(prov["scale"]) else f"scale {html.escape(prov['scale'])}",
         f"data: {html.escape(prov['data'])}",
         f"seeds {html.escape(str(prov.get('seeds') or 'n/a'))}",
         f"protocol: {html.escape(', '.join(sorted(protocols)) or 'training logs')}",
@@ -205,10 +206,10 @@ def _summary_table(rows: list[dict[str, Any]]) -> str:
             "<th>tolerance</th><th>&#10003;/&#10007;</th><th class=l>provenance</th></tr>")
     body = []
     # comparable (paper-scale) rows first, smoke rows after them, each in the order the claims are declared
-    rows = sorted(rows, key=lambda r: r["src"] is not None and r["src"]["prov"]["scale"] == "smoke")
+    rows = sorted(rows, key=lambda r: r["src"] is not None and not r["src"]["result"].comparable)
     for r in rows:
         c, res = r["claim"], r["res"]
-        smoke = r["src"] is not None and r["src"]["prov"]["scale"] == "smoke"
+        smoke = r["src"] is not None and not r["src"]["result"].comparable
         body.append(
             f'<tr{" class=smokerow" if smoke else ""}><td class=l><b>{html.escape(c["id"])}</b><br>'
             f'<small>{html.escape(c["statement"])}</small></td>'
@@ -262,7 +263,7 @@ def write_report(plan: Plan) -> Path:
     claim_rows: list[dict[str, Any]] = []
     parts = [f"<h1>ganrepro report</h1><p>{now_iso()} &middot; git {html.escape(git_commit())} &middot; "
              f"scale <b>{cfg['scale']}</b> &middot; seeds {cfg['seeds']} &middot; papers {', '.join(cfg['papers'])}</p>"]
-    if cfg["scale"] == "smoke":
+    if not scales.comparable(cfg["scale"]):
         parts.append('<p class="banner"><b>Smoke scale.</b> Runs are shortened and stand-in data may be used; '
                      "numbers from this run are <b>not comparable</b> to the papers. Committed paper-scale results "
                      "are shown beside them where they exist.</p>")

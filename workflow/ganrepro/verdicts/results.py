@@ -20,6 +20,7 @@ import pandas as pd
 
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.paths import committed_dir, fresh_dir
+from ganrepro.spec import scale as scales
 from ganrepro.verdicts.claims import evaluate, load_published
 from ganrepro.verdicts.expressions import ExpressionError
 from ganrepro.verdicts.validate import claim_problems
@@ -55,10 +56,10 @@ def _scale(prov: dict[str, Any] | None, df: pd.DataFrame) -> tuple[str, bool]:
     """(scale, comparable) from the provenance file, else from the CSV's scale column."""
     if prov is not None:
         scale = str(prov.get("scale", "unknown"))
-        return scale, bool(prov.get("comparable", scale != "smoke")) and scale != "smoke"
+        return scale, bool(prov.get("comparable", True)) and scales.comparable(scale)
     if "scale" in df.columns and df["scale"].nunique() == 1:
         scale = str(df["scale"].iloc[0])
-        return scale, scale != "smoke"
+        return scale, scales.comparable(scale)
     return "unknown", False
 
 
