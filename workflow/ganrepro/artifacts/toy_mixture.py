@@ -24,7 +24,7 @@ def _load_G(run: Any, snap_path: Any) -> Any:
     cfg = json.loads((run.dir / "config.json").read_text())
     G, _ = build_models(cfg, "cpu")
     G.load_state_dict(torch.load(snap_path, map_location="cpu", weights_only=True)["G"])
-    return G.train()  # reference nets are always used in train mode (SPEC §8.2, #15)
+    return G.train()  # reference nets are always used in train mode (docs/references.md §8.2, #15)
 
 
 @kind(

@@ -165,7 +165,7 @@ def check(path: str | Path, asset: Asset, data_root: str | Path | None = None, s
             mismatches.append(f"sha256 {digests['sha256']}, expected {asset.sha256}")
         if asset.sha256_prefix and not digests["sha256"].startswith(asset.sha256_prefix):
             mismatches.append(
-                f"sha256 {digests['sha256']} does not start with {asset.sha256_prefix} (prefix only; SPEC §8.4)"
+                f"sha256 {digests['sha256']} does not start with {asset.sha256_prefix} (prefix only; docs/references.md §8.4)"
             )
     if not mismatches:
         if asset.md5:

@@ -98,7 +98,7 @@ RUN_REQUIRED = ("method", "dataset", "G", "D", "batch_size", "iterations")
 
 
 def presets_table() -> dict[str, Any]:
-    """config/presets.yaml: named run configurations (SPEC §10) that paper.yaml runs can start from."""
+    """config/presets.yaml: named run configurations (docs/references.md §10) that paper.yaml runs can start from."""
     return (registry_defaults("presets") or {}).get("presets", {})
 
 

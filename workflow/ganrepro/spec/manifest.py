@@ -34,7 +34,7 @@ class Asset:
     datasets: tuple[str, ...]
     md5: str | None = None
     sha256: str | None = None
-    sha256_prefix: str | None = None  # only the first hex digits are known (torch.hub file names, SPEC §8.4)
+    sha256_prefix: str | None = None  # only the first hex digits are known (torch.hub file names, docs/references.md §8.4)
     content_md5: str | None = None  # md5 of the gunzipped payload: lets a recompressed .gz (e.g. Debian's) pass
     note: str | None = None
 

@@ -374,7 +374,7 @@ def _classifiers_section(plan: Plan) -> list[str]:
             f"images, {info['training']['train_seconds']:.0f} s on {html.escape(info['device'])}</small></td></tr>"
         )
     return [
-        '<h2>Classifiers</h2><div class="card"><p>LeNet-5 (SPEC §6.5) on 32x32 inputs in the GAN\'s value range, '
+        '<h2>Classifiers</h2><div class="card"><p>LeNet-5 (docs/references.md §6.5) on 32x32 inputs in the GAN\'s value range, '
         "used by the mode-count metrics. The test split is the dataset's official test set.</p>"
         "<table><tr><th>dataset</th><th>test accuracy</th><th>target</th><th>verdict</th><th>data and training</th></tr>",
         *rows,
