@@ -46,6 +46,49 @@ def test_run_folder_contents_and_status(tmp_path):
     assert saved["iterations_done"] == 20 and saved["its_per_s"] > 0 and saved["data"].startswith("toy")
 
 
+def _as_checkpoint_of(path, cfg):
+    from ganrepro.core.io import config_hash
+
+    st = torch.load(path, weights_only=True)
+    st["config_hash"] = config_hash(cfg)
+    torch.save(st, path)
+
+
+def test_checkpoint_of_another_configuration_is_set_aside(tmp_path, capsys):
+    _run(tmp_path / "a", tiny_run_config(iterations=10))
+    other = tiny_run_config(iterations=20, seed=4)  # e.g. copied from another seed's folder
+    (tmp_path / "a" / "config.json").write_text(json.dumps(other))
+    st = train(tmp_path / "a", device="cpu", progress=False, threads=1)
+    assert st["resumed_from"] is None and st["iterations_done"] == 20  # trained from scratch
+    assert (tmp_path / "a" / "ckpt" / "last.pt.corrupt").exists()
+    assert "belongs to another run configuration" in capsys.readouterr().err
+
+
+class _Boom:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch BOOM_MARKER",))
+
+
+def test_a_checkpoint_carrying_code_is_refused_not_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    cfg = tiny_run_config(iterations=10)
+    _run(tmp_path / "a", cfg)
+    path = tmp_path / "a" / "ckpt" / "last.pt"
+    st = torch.load(path, weights_only=True)
+    st["extra"] = _Boom()  # one extra pickled key: with weights_only=False this ran a shell command on resume
+    torch.save(st, path)
+    (tmp_path / "a" / "config.json").write_text(json.dumps(tiny_run_config(iterations=20)))
+    train(tmp_path / "a", device="cpu", progress=False, threads=1)
+    assert not (tmp_path / "BOOM_MARKER").exists()
+    assert (tmp_path / "a" / "ckpt" / "last.pt.corrupt").exists()
+    assert "unreadable as a plain-data checkpoint" in capsys.readouterr().err
+    # control: the payload is real; a full unpickle of the same file runs it
+    torch.load(tmp_path / "a" / "ckpt" / "last.pt.corrupt", weights_only=False)
+    assert (tmp_path / "BOOM_MARKER").exists()
+
+
 def test_resume_is_bitwise_identical(tmp_path):
     full = tiny_run_config()
     _run(tmp_path / "full", full)
@@ -53,6 +96,8 @@ def test_resume_is_bitwise_identical(tmp_path):
     _run(tmp_path / "half", tiny_run_config(iterations=10))
     cfg_path = tmp_path / "half" / "config.json"
     cfg_path.write_text(json.dumps(full))
+    # the 10-iteration run's checkpoint is what the full run writes at iteration 10, but for its config hash
+    _as_checkpoint_of(tmp_path / "half" / "ckpt" / "last.pt", full)
     st = train(tmp_path / "half", device="cpu", progress=False, threads=1)
     assert st["resumed_from"] == 10
     a = torch.load(tmp_path / "full" / "snapshots" / "it_0000020.pt", weights_only=True)

@@ -71,7 +71,12 @@ def build_models(cfg: dict[str, Any], device: str) -> tuple[nn.Module, nn.Module
 
 
 def _rng_state() -> dict[str, Any]:
-    st = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """Every RNG's state as plain data (ints, tuples, tensors): checkpoints load with torch.load(weights_only=True),
+    which refuses anything that would run code, numpy objects included."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    st = {"python": random.getstate(), "numpy": (name, torch.from_numpy(keys.astype(np.int64)), int(pos),
+                                                 int(has_gauss), float(cached)),
+          "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         st["cuda"] = torch.cuda.get_rng_state_all()
     return st
@@ -79,22 +84,37 @@ def _rng_state() -> dict[str, Any]:
 
 def _set_rng_state(st: dict[str, Any]) -> None:
     random.setstate(st["python"])
-    np.random.set_state(st["numpy"])
+    name, keys, pos, has_gauss, cached = st["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(st["torch"])
     if "cuda" in st and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(st["cuda"])
 
 
-def load_checkpoint(path: Path) -> dict[str, Any]:
+def _set_aside(path: Path, why: str) -> GanreproError:
+    bad = path.with_suffix(path.suffix + ".corrupt")
+    path.rename(bad)
+    return GanreproError(f"checkpoint {path} {why}; moved it to {bad.name} (kept, never reused)")
+
+
+def load_checkpoint(path: Path, config_hash_expected: str | None = None) -> dict[str, Any]:
+    """A checkpoint as plain data. Never unpickles code: a file holding anything but tensors and plain values
+    (an older format, or a crafted file) is refused like a corrupt one, and so is a checkpoint written by another
+    run configuration (copied from another seed or learning rate): both are set aside with a message."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # torch raises many types for a truncated/corrupt file
-        bad = path.with_suffix(path.suffix + ".corrupt")
-        path.rename(bad)
-        raise GanreproError(f"checkpoint {path} is unreadable ({type(e).__name__}); moved it to {bad.name}") from e
+        st = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for a truncated, corrupt or code-carrying file
+        raise _set_aside(path, f"is unreadable as a plain-data checkpoint ({type(e).__name__}: "
+                               f"{str(e).splitlines()[0][:120] if str(e) else 'no detail'})") from e
+    if not isinstance(st, dict) or not {"iteration", "G", "D", "method", "data", "rng", "log"} <= set(st):
+        raise _set_aside(path, "is not a ganrepro checkpoint of this version (keys missing)")
+    if config_hash_expected is not None and st.get("config_hash") != config_hash_expected:
+        raise _set_aside(path, f"belongs to another run configuration (config hash {st.get('config_hash')}, this "
+                               f"run is {config_hash_expected})")
+    return st
 
 
-def resume_state(ckpt_dir: Path) -> dict[str, Any] | None:
+def resume_state(ckpt_dir: Path, config_hash_expected: str | None = None) -> dict[str, Any] | None:
     """The newest readable checkpoint of a run: ckpt/last.pt, else the one before it (ckpt/prev.pt).
 
     An unreadable file is never reused: it is renamed to ``*.corrupt`` (kept for inspection) and the run goes on
@@ -105,7 +125,7 @@ def resume_state(ckpt_dir: Path) -> dict[str, Any] | None:
         if not path.exists():
             continue
         try:
-            st = load_checkpoint(path)
+            st = load_checkpoint(path, config_hash_expected)
         except GanreproError as e:
             print(f"warning: {e}; trying the previous checkpoint", file=sys.stderr)
             continue
@@ -290,7 +310,7 @@ def train(
 
     ckpt_path = run_dir / "ckpt" / "last.pt"
     start, rows, wall_before = 0, [], 0.0
-    st = resume_state(ckpt_path.parent)
+    st = resume_state(ckpt_path.parent, config_hash(cfg))
     if st is not None:
         G.load_state_dict(st["G"])
         D.load_state_dict(st["D"])

@@ -85,3 +85,14 @@ def claim_names(claim: dict) -> dict[str, set[str]]:
                 key = ".".join(p for p in ("check", label, f) if p)
                 out[key] = names(sel[f], f"claim '{claim.get('id')}' {key}")
     return out
+
+
+def claim_problems(claim: dict, columns: list[str]) -> list[str]:
+    """Why a claim cannot be judged on a table with these columns (empty when it can); ExpressionError when an
+    expression is not plain data."""
+    out = []
+    for field, used in claim_names(claim).items():
+        unknown = sorted(used - set(columns))
+        if unknown:
+            out.append(f"claim '{claim['id']}' {field} names unknown column(s) {', '.join(unknown)}")
+    return out

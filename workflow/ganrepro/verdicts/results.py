@@ -22,8 +22,7 @@ from ganrepro.core.errors import GanreproError
 from ganrepro.core.paths import committed_dir, fresh_dir
 from ganrepro.spec import scale as scales
 from ganrepro.verdicts.claims import evaluate, load_published
-from ganrepro.verdicts.expressions import ExpressionError
-from ganrepro.verdicts.validate import claim_problems
+from ganrepro.verdicts.expressions import ExpressionError, claim_problems
 
 SOURCES = ("committed", "fresh")
 CANNOT_JUDGE = "cannot judge"  # a result exists but the claim does not fit it: a failure of check, never quiet

@@ -12,17 +12,7 @@ from typing import Any
 
 from ganrepro.artifacts import columns_of
 from ganrepro.core.errors import GanreproError
-from ganrepro.verdicts.expressions import claim_names
-
-
-def claim_problems(claim: dict[str, Any], columns: list[str]) -> list[str]:
-    """Why a claim cannot be judged on a table with these columns (empty when it can)."""
-    out = []
-    for field, used in claim_names(claim).items():
-        unknown = sorted(used - set(columns))
-        if unknown:
-            out.append(f"claim '{claim['id']}' {field} names unknown column(s) {', '.join(unknown)}")
-    return out
+from ganrepro.verdicts.expressions import claim_problems
 
 
 def validate_plan(plan: Any) -> int:
