@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ["Snakefile", "config", "paper_tables", "slurm", "profiles", "workflow/rules", "workflow/report"]
+COPY = ["Snakefile", "config", "paper_tables", "slurm", "profiles", "workflow/rules", "workflow/report", "envs"]
 
 
 @pytest.fixture
