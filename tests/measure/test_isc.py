@@ -8,7 +8,7 @@ from torch_fidelity.metric_isc import isc_features_to_metric
 
 
 def _openai_is(logits: np.ndarray, splits: int) -> tuple[float, float]:
-    """Independent reference: contiguous splits, no shuffle (OpenAI inception_score.py, SPEC §8.1)."""
+    """Independent reference: contiguous splits, no shuffle (OpenAI inception_score.py, docs/references.md §8.1)."""
     p = np.exp(logits - logits.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
     scores = []

@@ -86,7 +86,7 @@ def _idx(stem: str, tmp: Path) -> torch.Tensor:
 @pytest.mark.slow
 @pytest.mark.skipif(not FASHION.is_dir(), reason=f"{FASHION} missing (Debian package of Fashion-MNIST)")
 def test_fashion_mnist_accuracy(tmp_path):
-    """Real Fashion-MNIST (IDX files), images in [-1, 1] and resized 28 -> 32: >= 89% test accuracy (SPEC §6.5)."""
+    """Real Fashion-MNIST (IDX files), images in [-1, 1] and resized 28 -> 32: >= 89% test accuracy (docs/references.md §6.5)."""
     def to_gan_range(u8):
         return u8.float().div(255).mul(2).sub(1)
 

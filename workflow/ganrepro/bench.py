@@ -169,7 +169,7 @@ def bench_train(device: str = "cpu", cases: list[str] | None = None, its: int = 
                 tiny: bool = False, workers: int = 0, threads: int | None = None) -> list[dict[str, Any]]:
     import torch
 
-    from ganrepro.train.engine import resolve_device
+    from ganrepro.core.device import resolve as resolve_device
 
     if threads:
         torch.set_num_threads(threads)

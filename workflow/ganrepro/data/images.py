@@ -38,7 +38,7 @@ from PIL import Image
 
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_write_json, config_hash
-from ganrepro.data import DATASETS, IndexedSampler
+from ganrepro.data import DATASETS, IndexedSampler, uint8_to_range
 from ganrepro.data.assets import Verified, default_locations, require, summary
 
 CACHE_FORMAT = 1  # bump when decoding or preprocessing changes: old caches are then not reused
@@ -178,8 +178,7 @@ class ImageDataset(IndexedSampler):
 
     def sample(self, n: int) -> torch.Tensor:
         """A batch as float in value_range (the cache holds uint8: 4x less memory, exact PIL output)."""
-        lo, hi = self.value_range
-        return super().sample(n).float().div_(255.0).mul_(hi - lo).add_(lo)
+        return uint8_to_range(super().sample(n), self.value_range)
 
     # -- hooks -----------------------------------------------------------------------------------------------
     def check_extra(self, extra: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_write_json, sha256_file
 from ganrepro.core.provenance import git_commit, hardware, now_iso
+from ganrepro.spec import scale as scales
 from ganrepro.spec.plan import classifier_config, classifier_id
 
 
@@ -31,7 +32,7 @@ def _splits(cfg: dict[str, Any], data_root: Path, sources: dict[str, str]) -> tu
         files = getattr(train, "provenance_files", []) + getattr(test, "provenance_files", [])
         return train, test, f"{train.provenance}; {test.provenance}", files
     except GanreproError as e:
-        if cfg["scale"] == "paper":
+        if not scales.allows_stand_ins(cfg["scale"]):
             raise
         # smoke scale only: a labelled stand-in with the dataset's shape and class count
         pool = data.build("standin_images", seed=cfg["seed"], n=3000, num_classes=10, data_seed=0, **kw)
@@ -84,8 +85,7 @@ def _as_float(x: Any, value_range: list[float]) -> Any:
     """uint8 image caches become floats in the GAN's value range; float tensors pass through."""
     import torch
 
+    from ganrepro.data import uint8_to_range
+
     x = torch.as_tensor(x)
-    if x.dtype == torch.uint8:
-        lo, hi = value_range
-        return x.float() / 255.0 * (hi - lo) + lo
-    return x.float()
+    return uint8_to_range(x, tuple(value_range)) if x.dtype == torch.uint8 else x.float()

@@ -19,21 +19,21 @@ import pandas as pd
 import torch
 
 from ganrepro import data
+from ganrepro.core import device as core_device
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_to_csv, atomic_write_json, config_hash
 from ganrepro.spec.plan import eval_id
 from ganrepro.spec.protocols import EVAL_PROTOCOL_COLUMNS, KIND_FACTS
-from ganrepro.train.engine import build_models, resolve_device, sampling_mode, snapshots
+from ganrepro.train import latent
+from ganrepro.train.engine import build_models, sampling_mode, snapshots
 
 
 def _latent(cfg: dict[str, Any], nz: int, device: str):
-    law = cfg["method"].get("latent", "normal")
+    law = latent.law_of(cfg["method"])
 
     def draw(k: int) -> torch.Tensor:
         # torch's global RNG: the metric seeds it from its protocol seed, so every snapshot sees the same noise
-        if law == "uniform":
-            return torch.rand(k, nz, device=device) * 2 - 1
-        return torch.randn(k, nz, device=device)
+        return latent.draw(law, k, nz, device=device)
 
     return draw
 
@@ -60,7 +60,7 @@ def evaluate_run(
     kind = m.protocol.kind
     if KIND_FACTS[kind].needs_classifier and classifier is None:
         raise GanreproError(f"metric {metric} needs a LeNet-5 classifier; the artifact must name `classifier:`")
-    dev = resolve_device(device)
+    dev = core_device.resolve(device)
     G, _ = build_models(cfg, dev)
     ds_name = cfg["dataset"]["name"]
     ds_kw = {k: v for k, v in cfg["dataset"].items() if k != "name"}
@@ -74,13 +74,10 @@ def evaluate_run(
         if data.needs_files(ds_name) and ds_kw.get("split") != ref_split:
             src = data.build(ds_name, seed=0, **{**ds_kw, "split": ref_split}, **files_kw)
         x = src.images if isinstance(src.images, torch.Tensor) else torch.as_tensor(src.images)
-        if x.dtype == torch.uint8:
-            lo, hi = src.value_range
-            x = x.float() / 255.0 * (hi - lo) + lo
-        return x
+        return data.uint8_to_range(x, src.value_range) if x.dtype == torch.uint8 else x
 
     weights = Path(data_root) / "torch_home" / "hub" / "checkpoints" if data_root else None
-    bn_mode = cfg.get("sample_bn_mode", "train")
+    bn_mode = cfg["sample_bn_mode"]
     draw = _latent(cfg, G.nz, dev)
     diverged_at = status.get("diverged_at")
     rows, full = [], []

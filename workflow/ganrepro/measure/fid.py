@@ -1,4 +1,4 @@
-"""FID (SPEC §8.2): Fréchet distance, cached reference statistics, and a pytorch-fid / torch-fidelity cross-check.
+"""FID (docs/references.md §8.2): Fréchet distance, cached reference statistics, and a pytorch-fid / torch-fidelity cross-check.
 
 Features come from the libraries (``inception.extract_features``). ``frechet_distance`` computes pytorch-fid's
 formula ||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2). Its trace term is taken, by default, from the eigenvalues
@@ -29,7 +29,7 @@ from ganrepro.measure import inception as inc
 
 # pytorch-fid and torch-fidelity FIDs of the same samples agree when |a - b| <= max(ABS_TOL, REL_TOL * max(a, b)).
 # They differ by design, not by bugs: pytorch-fid resizes with torch's bilinear interpolate from float input,
-# torch-fidelity with the TF1 bilinear kernel from uint8 input (SPEC §8.2). Upsampling 32 px images ~9x, the two
+# torch-fidelity with the TF1 bilinear kernel from uint8 input (docs/references.md §8.2). Upsampling 32 px images ~9x, the two
 # resizes sample the source grid at shifted positions, which moves pool3 features by a few percent (~2% mean
 # absolute difference measured here on the random-init network), and FID, a sum of squared differences, moves by
 # a similar relative amount (the pytorch-fid README calls the difference to TF "slight"). 5% relative keeps
@@ -143,7 +143,7 @@ class ReferenceStats:
 
 
 def load_ttur_npz(path: str | Path) -> ReferenceStats:
-    """Precomputed TTUR-style statistics (an .npz with keys mu, sigma; SPEC §8.2), recorded with their sha256."""
+    """Precomputed TTUR-style statistics (an .npz with keys mu, sigma; docs/references.md §8.2), recorded with their sha256."""
     path = Path(path)
     if not path.exists():
         raise GanreproError(f"reference statistics {path} not found")
@@ -159,7 +159,7 @@ def load_ttur_npz(path: str | Path) -> ReferenceStats:
         path=path,
         warnings=[
             "reference statistics are a precomputed TTUR npz: if they were made with TF Inception features, "
-            "mixing them with library features shifts FID (SPEC §8.2, pytorch-fid issue 33)"
+            "mixing them with library features shifts FID (docs/references.md §8.2, pytorch-fid issue 33)"
         ],
     )
 

@@ -3,7 +3,7 @@
 No Inception network is written here: features come from ``pytorch_fid.inception.InceptionV3`` (FID) or
 ``torch_fidelity.feature_extractor_inceptionv3.FeatureExtractorInceptionV3`` (IS, KID, FID cross-check).
 
-Weights (SPEC §8.2-8.4). Each library has its own file (same torch.hub-style hash prefix, treated as separate
+Weights (docs/references.md §8.2-8.4). Each library has its own file (same torch.hub-style hash prefix, treated as separate
 assets). A file is accepted when its sha256 starts with ``6726825d``: the only published check, a PREFIX only;
 the full digest is computed and recorded, and a caller that pinned it (``expected_sha256``) gets a full check.
 Only an accepted file gives ``official_weights: true``. With no file: at smoke scale a randomly initialised
@@ -42,8 +42,12 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 
+from ganrepro.core import device as core_device
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_torch_save, sha256_file
+from ganrepro.spec import scale as scales
+from ganrepro.spec.manifest import load_manifest
+from ganrepro.spec.protocols import INCEPTION_ASSET
 
 Images = torch.Tensor | Iterable[torch.Tensor]
 WeightsArg = str | Path | Mapping[str, str | Path] | None
@@ -51,7 +55,6 @@ WeightsArg = str | Path | Mapping[str, str | Path] | None
 PYTORCH_FID = "pytorch-fid"
 TORCH_FIDELITY = "torch-fidelity"
 LIBRARIES = (PYTORCH_FID, TORCH_FIDELITY)
-HASH_PREFIX = "6726825d"
 
 
 @dataclass(frozen=True)
@@ -59,27 +62,21 @@ class WeightsAsset:
     filename: str
     url: str
     asset: str  # its name in config/assets.yaml (ganrepro prefetch --assets NAME)
-    prefix: str = HASH_PREFIX
+    prefix: str  # the published sha256 prefix (the file name's suffix)
 
     @property
     def prefetch(self) -> str:
         return f"ganrepro prefetch --assets {self.asset} --config allow_download=true"
 
 
-# URLs as in pytorch_fid.inception.FID_WEIGHTS_URL and torch_fidelity.feature_extractor_inceptionv3.URL_INCEPTION_V3
-# (a test checks they still agree with the installed libraries)
-ASSETS: dict[str, WeightsAsset] = {
-    PYTORCH_FID: WeightsAsset(
-        "pt_inception-2015-12-05-6726825d.pth",
-        "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
-        "pytorch_fid_inception",
-    ),
-    TORCH_FIDELITY: WeightsAsset(
-        "weights-inception-2015-12-05-6726825d.pth",
-        "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth",
-        "torch_fidelity_inception",
-    ),
-}
+def _weights_asset(library: str) -> WeightsAsset:
+    """The library's weights file as config/assets.yaml lists it (their one home; a test checks the URLs against
+    pytorch_fid.inception.FID_WEIGHTS_URL and torch_fidelity's URL_INCEPTION_V3)."""
+    a = load_manifest(check_datasets=False)[INCEPTION_ASSET[library]]
+    return WeightsAsset(Path(a.path).name, a.url, a.name, a.sha256_prefix or "")
+
+
+ASSETS: dict[str, WeightsAsset] = {lib: _weights_asset(lib) for lib in (PYTORCH_FID, TORCH_FIDELITY)}
 
 RESIZE = {
     PYTORCH_FID: "bilinear to 299x299, torch.nn.functional.interpolate align_corners=False (pytorch-fid; not TF-exact)",
@@ -114,7 +111,7 @@ def library_version(library: str) -> str:
 
 
 def default_weights_dir() -> Path:
-    """torch.hub's checkpoint folder ($TORCH_HOME/hub/checkpoints), where SPEC §8.3 places both files."""
+    """torch.hub's checkpoint folder ($TORCH_HOME/hub/checkpoints), where docs/references.md §8.3 places both files."""
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 
@@ -156,7 +153,7 @@ class InceptionWeights:
 
 
 def verify_weights(library: str, path: str | Path, expected_sha256: str | None = None) -> InceptionWeights:
-    """Hash-check ``path`` (SPEC §8.4): sha256 must start with 6726825d, or equal ``expected_sha256`` if pinned."""
+    """Hash-check ``path`` (docs/references.md §8.4): sha256 must start with 6726825d, or equal ``expected_sha256`` if pinned."""
     _check_library(library)
     asset, path = ASSETS[library], Path(path)
     digest = sha256_file(path)
@@ -173,7 +170,7 @@ def verify_weights(library: str, path: str | Path, expected_sha256: str | None =
                 f"Inception weights {path}: sha256 {digest} does not start with the expected prefix {asset.prefix} "
                 f"(expected {asset.filename} from {asset.url}; fetch it with `{asset.prefetch}`)"
             )
-        check = f"sha256 prefix {asset.prefix} only (no full digest is published; SPEC §8.4)"
+        check = f"sha256 prefix {asset.prefix} only (no full digest is published; docs/references.md §8.4)"
     return InceptionWeights(library, path, digest, True, check, asset.url)
 
 
@@ -217,7 +214,7 @@ def resolve_weights(
     if path.exists():
         return verify_weights(library, path, expected_sha256)
     asset = ASSETS[library]
-    if scale != "smoke":
+    if not scales.allows_stand_ins(scale):
         raise GanreproError(
             f"Inception weights for {library} not found at {path} (scale {scale!r} needs the official file). "
             f"Download {asset.url} to that path, e.g. with `{asset.prefetch}` on a machine with network access "
@@ -246,7 +243,7 @@ def _unit(images: torch.Tensor, value_range: tuple[float, float]) -> torch.Tenso
     if images.dim() != 4 or images.shape[1] not in (1, 3):
         raise GanreproError(f"images must be Bx1xHxW or Bx3xHxW; got shape {tuple(images.shape)}")
     x = ((images.float() - lo) / (hi - lo)).clamp_(0.0, 1.0)
-    return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x  # grey -> RGB by repetition (SPEC §8.2)
+    return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x  # grey -> RGB by repetition (docs/references.md §8.2)
 
 
 def to_float01(images: torch.Tensor, value_range: tuple[float, float]) -> torch.Tensor:
@@ -264,20 +261,12 @@ def to_uint8(images: torch.Tensor, value_range: tuple[float, float]) -> torch.Te
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """'auto' -> cuda when available, else cpu."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    return torch.device(core_device.resolve(device))
 
 
 _LOCK = threading.Lock()
 _CACHE: OrderedDict[tuple[str, str, str], nn.Module] = OrderedDict()
 _CACHE_SIZE = 4  # each network is ~100 MB; a call needs at most one per library
-
-
-def clear_extractor_cache() -> None:
-    with _LOCK:
-        _CACHE.clear()
 
 
 @contextlib.contextmanager
@@ -298,6 +287,23 @@ def _pytorch_fid_loads_from(path: Path) -> Iterator[None]:
         pfi.load_state_dict_from_url = original
 
 
+def _build_extractor(weights: InceptionWeights) -> nn.Module:
+    if weights.library == PYTORCH_FID:
+        from pytorch_fid.inception import InceptionV3
+
+        with _pytorch_fid_loads_from(weights.path):
+            return InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]])
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    # both features in one pass: logits_unbiased is computed from pool3 anyway
+    return FeatureExtractorInceptionV3(
+        "inception-v3-compat",
+        ["2048", "logits_unbiased"],
+        feature_extractor_weights_path=str(weights.path),
+        verbose=False,
+    )
+
+
 def load_extractor(weights: InceptionWeights, device: str | torch.device = "auto") -> nn.Module:
     """The library's Inception network with ``weights``, in eval mode on ``device``; built once per
     (library, weights sha256, device) and reused."""
@@ -307,22 +313,11 @@ def load_extractor(weights: InceptionWeights, device: str | torch.device = "auto
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-        if weights.library == PYTORCH_FID:
-            from pytorch_fid.inception import InceptionV3
-
-            with _pytorch_fid_loads_from(weights.path):
-                net: nn.Module = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]])
-        else:
-            from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
-
-            # both features in one pass: logits_unbiased is computed from pool3 anyway
-            net = FeatureExtractorInceptionV3(
-                "inception-v3-compat",
-                ["2048", "logits_unbiased"],
-                feature_extractor_weights_path=str(weights.path),
-                verbose=False,
-            )
-        net = net.eval().requires_grad_(False).to(dev)
+        # Building the network initialises layers from torch's global RNG before the weights are loaded. Callers
+        # draw generated images from that RNG under the protocol seed, so without fork_rng a value would depend on
+        # whether the network (or a reference cache) was already loaded in this process.
+        with torch.random.fork_rng(devices=[]):
+            net = _build_extractor(weights).eval().requires_grad_(False).to(dev)
         _CACHE[key] = net
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
@@ -410,7 +405,7 @@ def generated_batches(
     source: Callable[[int], torch.Tensor] | torch.Tensor, n: int, batch_size: int
 ) -> Iterator[torch.Tensor]:
     """``n`` images from a tensor (its first n) or from a callable ``sample(k) -> images`` called in chunks
-    under no_grad (the callable decides G's train/eval mode; SPEC §8.2 BN note)."""
+    under no_grad (the callable decides G's train/eval mode; docs/references.md §8.2 BN note)."""
     if isinstance(source, torch.Tensor):
         if len(source) < n:
             raise GanreproError(f"the protocol needs {n} generated images; got a tensor of {len(source)}")

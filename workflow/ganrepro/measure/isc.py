@@ -1,4 +1,4 @@
-"""Inception Score through torch-fidelity (SPEC §8.1, §5.4).
+"""Inception Score through torch-fidelity (docs/references.md §8.1, §5.4).
 
 Logits are torch-fidelity's 'logits_unbiased' (pool3 times the 1008-class fc weight, no bias, as the OpenAI code),
 and the score is torch-fidelity's own ``metric_isc.isc_features_to_metric``: float64 softmax, samples shuffled
@@ -56,7 +56,7 @@ def inception_score(
     total: int | None = None,
     metric: str = "is",
 ) -> dict[str, Any]:
-    """IS of one set of generated images (SPEC §8.1): value = mean over splits, std = std over splits."""
+    """IS of one set of generated images (docs/references.md §8.1): value = mean over splits, std = std over splits."""
     if weights.library != inc.TORCH_FIDELITY:
         raise GanreproError(f"IS is computed with torch-fidelity's network; got {weights.library} weights")
     logits = inc.extract_features(
@@ -90,7 +90,7 @@ def inception_score_draws(
     progress: bool = True,
     metric: str = "is_draws",
 ) -> dict[str, Any]:
-    """SW-GAN protocol (SPEC §5.4 REC): IS of each independent draw with ``splits`` (1) per draw; value = mean
+    """SW-GAN protocol (docs/references.md §5.4 REC): IS of each independent draw with ``splits`` (1) per draw; value = mean
     over draws, std = std over draws (ddof 0, as over splits)."""
     if weights.library != inc.TORCH_FIDELITY:
         raise GanreproError(f"IS is computed with torch-fidelity's network; got {weights.library} weights")

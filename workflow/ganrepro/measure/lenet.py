@@ -1,6 +1,6 @@
-"""LeNet-5 digit classifier for the SW-GAN evaluation (SPEC §5.4, §6.5) and a Fréchet distance in its feature space.
+"""LeNet-5 digit classifier for the SW-GAN evaluation (docs/references.md §5.4, §6.5) and a Fréchet distance in its feature space.
 
-Architecture (SPEC §6.5): 32x32x1 -> conv 6@5x5 -> 2x2 max-pool -> conv 16@5x5 -> 2x2 max-pool -> FC 120 -> FC 84
+Architecture (docs/references.md §6.5): 32x32x1 -> conv 6@5x5 -> 2x2 max-pool -> conv 16@5x5 -> 2x2 max-pool -> FC 120 -> FC 84
 -> FC 10, full C3 connectivity, ReLU and a softmax output (the modern reading; LeCun 1998's scaled tanh, sparse C3
 and RBF output are not used). 61,706 parameters.
 
@@ -24,19 +24,20 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ganrepro.core import device as core_device
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_torch_save
 from ganrepro.measure.fid import frechet_distance, statistics
 
 INPUT_SIZE = 32
 NUM_PARAMS = 61_706
-# SPEC §5.4 / §6.5: the SW-GAN paper's classifier has 98% MNIST test accuracy; 89% is our Fashion-MNIST bar
+# docs/references.md §5.4 / §6.5: the SW-GAN paper's classifier has 98% MNIST test accuracy; 89% is our Fashion-MNIST bar
 TARGET_ACCURACY = {"mnist": 0.98, "fashion_mnist": 0.89}
 RESIZE = "bilinear to 32x32 (torch.nn.functional.interpolate, align_corners=False) when the input is not 32x32"
 
 
 class LeNet5(nn.Module):
-    """LeNet-5 on 32x32x1 (SPEC §6.5). ``features`` is the 84-d penultimate layer (after its ReLU)."""
+    """LeNet-5 on 32x32x1 (docs/references.md §6.5). ``features`` is the 84-d penultimate layer (after its ReLU)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,9 +80,7 @@ def _batches(n: int, batch_size: int) -> Iterator[slice]:
 
 
 def _device(device: str | torch.device) -> torch.device:
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    return torch.device(core_device.resolve(device))
 
 
 def train_lenet(
@@ -99,7 +98,7 @@ def train_lenet(
     dataset: str | None = None,
     progress: bool = False,
 ) -> tuple[LeNet5, dict[str, Any]]:
-    """Train LeNet-5 with Adam and cross-entropy (SPEC §6.5). Deterministic given ``seed`` on a fixed device and
+    """Train LeNet-5 with Adam and cross-entropy (docs/references.md §6.5). Deterministic given ``seed`` on a fixed device and
     thread count: the initialisation is drawn from a seeded global RNG inside ``fork_rng`` (the caller's RNG state
     is left untouched) and the shuffling from a private seeded generator.
 

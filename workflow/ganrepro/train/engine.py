@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from ganrepro import data
+from ganrepro.core import device as core_device
 from ganrepro.core.errors import GanreproError, Preempted
 from ganrepro.core.io import atomic_savefig, atomic_to_csv, atomic_torch_save, atomic_write_json, config_hash
 from ganrepro.core.provenance import git_commit, hardware, now_iso
@@ -44,14 +45,6 @@ from ganrepro.train import methods, nets
 GRID_SIZE = 64  # WG: one batch of 64 fixed noise vectors, 8 images per row
 TOY_POINTS = 512
 HIST_BINS = 50
-
-
-def resolve_device(name: str) -> str:
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise GanreproError("config key 'device' is 'cuda' but torch sees no CUDA device; use device=auto or cpu")
-    return name
 
 
 def seed_everything(seed: int) -> None:
@@ -288,7 +281,7 @@ def train(
         raise GanreproError(f"{cfg_path} not found; a run folder needs its resolved config.json") from e
     if threads:
         torch.set_num_threads(threads)
-    device = resolve_device(device)
+    device = core_device.resolve(device)
 
     G, D = build_models(cfg, device)
     method = methods.build(cfg["method"]["name"], cfg["method"], G, D, seed=cfg["seed"], device=device)
