@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ["Snakefile", "config", "paper_tables", "slurm", "profiles", "workflow/rules", "workflow/report", "envs"]
+COPY = [
+    "Snakefile",
+    "config",
+    "paper_tables",
+    "slurm",
+    "profiles",
+    "workflow/rules",
+    "workflow/report",
+    "envs",
+]
 
 
 @pytest.fixture
@@ -23,7 +32,10 @@ def repo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             (dst / item).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(src, dst / item)
     # the config schema is read from the package path the Snakefile names
-    shutil.copytree(ROOT / "workflow" / "ganrepro" / "spec" / "schemas", dst / "workflow" / "ganrepro" / "spec" / "schemas")
+    shutil.copytree(
+        ROOT / "workflow" / "ganrepro" / "spec" / "schemas",
+        dst / "workflow" / "ganrepro" / "spec" / "schemas",
+    )
     monkeypatch.chdir(dst)
     monkeypatch.setenv("GANREPRO_ROOT", str(dst))
     return dst
@@ -38,14 +50,25 @@ def tiny_run_config(**over) -> dict:
             "name": "wgan",
             "optimizer_D": {"name": "rmsprop", "lr": 5e-5, "alpha": 0.99, "eps": 1e-8},
             "optimizer_G": {"name": "rmsprop", "lr": 5e-5, "alpha": 0.99, "eps": 1e-8},
-            "clip": 0.01, "critic_iters": 5, "warmup_critic_iters": 100, "warmup_g_iters": 2, "warmup_every": 500,
+            "clip": 0.01,
+            "critic_iters": 5,
+            "warmup_critic_iters": 100,
+            "warmup_g_iters": 2,
+            "warmup_every": 500,
         },
         "dataset": {"name": "8gaussians", "radius_scale": 2.0, "std": 0.02, "divide": 1.414},
         "G": {"name": "toy_mlp_g", "nz": 2, "out_dim": 2, "width": 32, "n_hidden": 3},
         "D": {"name": "toy_mlp_d", "in_dim": 2, "width": 32, "n_hidden": 3},
-        "batch_size": 16, "iterations": 20, "train_generator": True, "log_every": 2,
-        "snapshot_every": 10, "checkpoint_every": 10, "threads": 1, "accelerator": "cpu",
-        "seed": 3, "scale": "smoke",
+        "batch_size": 16,
+        "iterations": 20,
+        "train_generator": True,
+        "log_every": 2,
+        "snapshot_every": 10,
+        "checkpoint_every": 10,
+        "threads": 1,
+        "accelerator": "cpu",
+        "seed": 3,
+        "scale": "smoke",
     }
     cfg.update(over)
     return cfg

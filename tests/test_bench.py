@@ -77,8 +77,15 @@ def test_slurm_runtime_comes_from_the_benchmark_with_a_safety_factor(tmp_path):
 
     cfg = resolve_run("t", "wgan_dcgan_cifar32", {"preset": "wgan_dcgan_cifar32"}, seed=0, scale="paper")
     assert bench.runtime_minutes(cfg, tmp_path / "none") == 720  # no benchmark for GPUs: the documented fallback
-    row = {"case": "wgan_dcgan32", "preset": "wgan_dcgan_cifar32", "method": "wgan", "image_size": 32, "n_critic": 5,
-           "ganrepro_s_per_it": 0.06, "size": "paper nets and batch size"}
+    row = {
+        "case": "wgan_dcgan32",
+        "preset": "wgan_dcgan_cifar32",
+        "method": "wgan",
+        "image_size": 32,
+        "n_critic": 5,
+        "ganrepro_s_per_it": 0.06,
+        "size": "paper nets and batch size",
+    }
     (tmp_path / "gpu").mkdir()
     pd.DataFrame([row]).to_csv(tmp_path / "gpu" / "train.csv", index=False)
     expect = int(-(-cfg["iterations"] * 0.06 * 2.0 // 60)) + 10

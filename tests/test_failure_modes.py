@@ -25,7 +25,8 @@ def run_cli(capsys, *argv: str) -> tuple[int, str]:
 
 
 def assert_one_line(rc: int, err: str, *needles: str) -> None:
-    """Exit 2 and a first line that says what is wrong; a data file's message adds where it looked and where to get it."""
+    """Exit 2 and a first line that says what is wrong; a data file's message adds where it looked and where to
+    get it."""
     assert rc == 2, err
     lines = err.strip().splitlines()
     assert lines[0].startswith("ganrepro: error: ") and needles[0] in lines[0], err
@@ -52,8 +53,12 @@ def test_malformed_config_file_names_the_file(repo_copy, capsys):
 
 @pytest.mark.parametrize(
     "override, needles",
-    [("bogus_key=1", ["bogus_key"]), ("seeds=zero", ["seeds"]), ("scale=huge", ["scale", "huge"]),
-     ("papers=[nope]", ["nope", "available papers", "wgan"])],
+    [
+        ("bogus_key=1", ["bogus_key"]),
+        ("seeds=zero", ["seeds"]),
+        ("scale=huge", ["scale", "huge"]),
+        ("papers=[nope]", ["nope", "available papers", "wgan"]),
+    ],
 )
 def test_bad_config_value_names_key_and_value(repo_copy, capsys, override, needles):
     rc, err = run_cli(capsys, "plan", "--config", override)
@@ -62,10 +67,28 @@ def test_bad_config_value_names_key_and_value(repo_copy, capsys, override, needl
 
 @pytest.mark.parametrize(
     "what, edit, needles",
-    [("method", lambda s: s["runs"]["toy8_wgan"].update(method="wgan-xl"), ["unknown method 'wgan-xl'", "wgangp"]),
-     ("dataset", lambda s: s["runs"]["toy8_wgan"].update(dataset="imagenet"), ["unknown dataset 'imagenet'", "mnist"]),
-     ("net", lambda s: s["runs"]["toy8_wgan"]["G"].update(name="resnet"), ["unknown G.name 'resnet'", "dcgan_g"]),
-     ("metric", lambda s: s["artifacts"]["fig6_8_fid"]["metrics"][0].update(name="fid1M"), ["unknown metric 'fid1M'", "valid names"])],
+    [
+        (
+            "method",
+            lambda s: s["runs"]["toy8_wgan"].update(method="wgan-xl"),
+            ["unknown method 'wgan-xl'", "wgangp"],
+        ),
+        (
+            "dataset",
+            lambda s: s["runs"]["toy8_wgan"].update(dataset="imagenet"),
+            ["unknown dataset 'imagenet'", "mnist"],
+        ),
+        (
+            "net",
+            lambda s: s["runs"]["toy8_wgan"]["G"].update(name="resnet"),
+            ["unknown G.name 'resnet'", "dcgan_g"],
+        ),
+        (
+            "metric",
+            lambda s: s["artifacts"]["fig6_8_fid"]["metrics"][0].update(name="fid1M"),
+            ["unknown metric 'fid1M'", "valid names"],
+        ),
+    ],
 )
 def test_unknown_registry_name_lists_the_valid_names(repo_copy, capsys, what, edit, needles):
     _edit_paper(repo_copy, edit)

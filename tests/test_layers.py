@@ -62,7 +62,11 @@ def violations(pkg: Path = PKG) -> list[str]:
 
 
 def test_every_module_belongs_to_a_layer():
-    tops = {p.name.removesuffix(".py") for p in PKG.iterdir() if (p.suffix == ".py" or p.is_dir()) and p.name != "__pycache__"}
+    tops = {
+        p.name.removesuffix(".py")
+        for p in PKG.iterdir()
+        if (p.suffix == ".py" or p.is_dir()) and p.name != "__pycache__"
+    }
     tops -= {"__init__"}
     assert tops <= set(LAYERS), f"modules outside the layer list {LAYERS}: {sorted(tops - set(LAYERS))}"
 
@@ -88,7 +92,8 @@ def test_planning_validating_and_checking_import_no_torch(argv):
     code = (
         "import sys\nfrom ganrepro.cli import main\n"
         f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
-        "heavy = sorted(m for m in ('torch', 'torchvision', 'ot', 'pytorch_fid', 'torch_fidelity') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('torch', 'torchvision', 'ot', 'pytorch_fid', 'torch_fidelity')"
+        " if m in sys.modules)\n"
         "print('HEAVY', heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PKG.parents[1])

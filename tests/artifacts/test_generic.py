@@ -33,7 +33,11 @@ def _diverging_config():
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("repo")
     runs = {"clip": [], "boom": []}
-    for key, cfg in [("clip", tiny_run_config(seed=0)), ("clip", tiny_run_config(seed=1)), ("boom", _diverging_config())]:
+    for key, cfg in [
+        ("clip", tiny_run_config(seed=0)),
+        ("clip", tiny_run_config(seed=1)),
+        ("boom", _diverging_config()),
+    ]:
         run = Run(paper="t", key=key, seed=cfg["seed"], config=cfg, run_id=run_id(cfg))
         d = root / "results" / "runs" / run.run_id
         d.mkdir(parents=True)
@@ -68,8 +72,20 @@ def test_median_filter_known_series():
 
 def test_loss_curve(env, tmp_path):
     df, prov = _build(env, "loss_curve", tmp_path, columns=["loss_D", "W_estimate"], median_filter=5, every=2)
-    for c in ["scale", "run", "method", "seed", "run_id", "iteration", "status", "final", "loss_D", "loss_D_filtered",
-              "W_estimate", "W_estimate_filtered"]:
+    for c in [
+        "scale",
+        "run",
+        "method",
+        "seed",
+        "run_id",
+        "iteration",
+        "status",
+        "final",
+        "loss_D",
+        "loss_D_filtered",
+        "W_estimate",
+        "W_estimate_filtered",
+    ]:
         assert c in df.columns
     assert (df.scale == "smoke").all() and prov["comparable"] is False
     r0 = env["clip"][0]
@@ -78,13 +94,15 @@ def test_loss_curve(env, tmp_path):
     assert got.iteration.tolist() == [2, 6, 10, 14, 18, 20]  # every 2nd row + the final one
     assert got.final.tolist() == [False] * 5 + [True]
     raw = full.loss_D.to_numpy()
-    brute = [np.median(raw[max(0, i - 2): i + 3]) for i in range(len(raw))]
+    brute = [np.median(raw[max(0, i - 2) : i + 3]) for i in range(len(raw))]
     expect = pd.Series(brute, index=full.iteration).loc[got.iteration].to_numpy()
     np.testing.assert_allclose(got.loss_D_filtered, expect)
     np.testing.assert_allclose(got.W_estimate, -got.loss_D, rtol=1e-6)
     boom = df[df.run == "boom"]  # the GAN logs no W_estimate; its diverged rows load as NaN, not an error
     assert len(boom) >= 1 and boom.W_estimate.isna().all() and (boom.status == "diverged").all()
-    assert prov["diverged_runs"] == {env["boom"][0].run_id: json.loads((env["boom"][0].dir / "status.json").read_text())["diverged_at"]}
+    assert prov["diverged_runs"] == {
+        env["boom"][0].run_id: json.loads((env["boom"][0].dir / "status.json").read_text())["diverged_at"]
+    }
     with pytest.raises(GanreproError, match="k_t"):
         _build(env, "loss_curve", tmp_path, columns=["k_t"])
     with pytest.raises(GanreproError, match="odd"):
@@ -119,8 +137,14 @@ def test_sample_grid(env, tmp_path):
 
 
 def test_saturation_and_rebin_on_a_hand_made_histogram():
-    h = pd.DataFrame({"param": ["w", "w", "w", "b"], "lo": [-1.0, -0.99, 0.99, 0.5], "hi": [-0.99, 0.99, 1.0, 0.5],
-                      "count": [30, 40, 30, 10]})
+    h = pd.DataFrame(
+        {
+            "param": ["w", "w", "w", "b"],
+            "lo": [-1.0, -0.99, 0.99, 0.5],
+            "hi": [-0.99, 0.99, 1.0, 0.5],
+            "count": [30, 40, 30, 10],
+        }
+    )
     m, sat, upper = saturation(h)
     assert m == 1.0 and sat == pytest.approx(60 / 110) and upper == pytest.approx(60 / 110)
     np.testing.assert_allclose(rebin(h, np.array([-1.0, 0.0, 1.0])), [50, 60])
@@ -131,8 +155,19 @@ def test_saturation_and_rebin_on_a_hand_made_histogram():
 
 def test_weight_histogram(env, tmp_path):
     df, prov = _build(env, "weight_histogram", tmp_path, bins=20)
-    for c in ["run", "method", "seed", "iteration", "bin_lo", "bin_hi", "count", "n_weights", "max_abs_w",
-              "saturated_fraction", "saturated_fraction_upper"]:
+    for c in [
+        "run",
+        "method",
+        "seed",
+        "iteration",
+        "bin_lo",
+        "bin_hi",
+        "count",
+        "n_weights",
+        "max_abs_w",
+        "saturated_fraction",
+        "saturated_fraction_upper",
+    ]:
         assert c in df.columns
     clip = df[df.run == "clip"]
     assert len(clip) == 2 * 20 and (clip.iteration == 20).all()
@@ -145,9 +180,15 @@ def test_weight_histogram(env, tmp_path):
     assert clip.bin_lo.min() > -0.0105 and (df[df.run == "boom"].status == "diverged").all()
     # hand-made histogram in place of seed 0's: 60 of 100 weights of `w` sit within 1% of max |w|
     r0 = env["clip"][0]
-    pd.DataFrame({"iteration": 20, "param": ["w", "w", "w", "b"], "lo": [-1.0, -0.99, 0.99, 0.5],
-                  "hi": [-0.99, 0.99, 1.0, 0.5], "count": [30, 40, 30, 10]}).to_csv(r0.dir / "hist" / "it_0000020.csv",
-                                                                                 index=False)
+    pd.DataFrame(
+        {
+            "iteration": 20,
+            "param": ["w", "w", "w", "b"],
+            "lo": [-1.0, -0.99, 0.99, 0.5],
+            "hi": [-0.99, 0.99, 1.0, 0.5],
+            "count": [30, 40, 30, 10],
+        }
+    ).to_csv(r0.dir / "hist" / "it_0000020.csv", index=False)
     df, _ = _build(env, "weight_histogram", tmp_path, params_like="w", bins=2, iteration=20)
     g = df[(df.run == "clip") & (df.seed == 0)]
     assert g.saturated_fraction.iloc[0] == pytest.approx(0.6) and g.n_weights.iloc[0] == 100
@@ -189,15 +230,33 @@ def test_gradnorm_by_layer(env, tmp_path):
 
 def test_divergence_summary(env, tmp_path):
     df, prov = _build(env, "divergence_summary", tmp_path, window=3)
-    for c in ["run", "method", "seed", "status", "diverged", "diverged_at", "divergence_reason", "iterations_done",
-              "rolling_std", "window_rows"]:
+    for c in [
+        "run",
+        "method",
+        "seed",
+        "status",
+        "diverged",
+        "diverged_at",
+        "divergence_reason",
+        "iterations_done",
+        "rolling_std",
+        "window_rows",
+    ]:
         assert c in df.columns
     boom = df[df.run == "boom"].iloc[0]
     st = json.loads((env["boom"][0].dir / "status.json").read_text())
-    assert bool(boom.diverged) and boom.diverged_at == st["diverged_at"] and boom.divergence_reason == st["divergence_reason"]
+    assert (
+        bool(boom.diverged)
+        and boom.diverged_at == st["diverged_at"]
+        and boom.divergence_reason == st["divergence_reason"]
+    )
     assert boom.iterations_done == st["iterations_done"] < 20
     bl = pd.read_csv(env["boom"][0].dir / "losses.csv").loss_D
-    assert boom.final_value == pytest.approx(bl[np.isfinite(bl)].iloc[-1]) if np.isfinite(bl).any() else pd.isna(boom.final_value)
+    assert (
+        boom.final_value == pytest.approx(bl[np.isfinite(bl)].iloc[-1])
+        if np.isfinite(bl).any()
+        else pd.isna(boom.final_value)
+    )
     clip = df[(df.run == "clip") & (df.seed == 1)].iloc[0]
     assert not clip.diverged and pd.isna(clip.diverged_at) and clip.iterations_done == 20
     loss = pd.read_csv(env["clip"][1].dir / "losses.csv").loss_D

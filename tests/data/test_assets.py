@@ -62,8 +62,14 @@ PAYLOAD = bytes(range(256)) * 400  # 102,400 bytes
 
 
 def _asset(url, **kw) -> Asset:
-    base = {"name": "blob", "url": url, "path": "blobs/blob.bin", "size": len(PAYLOAD), "datasets": ("mnist",),
-            "sha256": _sha(PAYLOAD)}
+    base = {
+        "name": "blob",
+        "url": url,
+        "path": "blobs/blob.bin",
+        "size": len(PAYLOAD),
+        "datasets": ("mnist",),
+        "sha256": _sha(PAYLOAD),
+    }
     base.update(kw)
     return Asset(**base)
 
@@ -91,22 +97,36 @@ def test_every_file_dataset_has_assets_and_weights_are_prefix_only():
     for a in w.values():
         assert a.sha256_prefix == "6726825d" and a.sha256 is None and "prefix only" in a.expected()
     assert w["pt_inception-2015-12-05-6726825d.pth"].url == (
-        "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth")
+        "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
+    )
     assert w["weights-inception-2015-12-05-6726825d.pth"].url == (
-        "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth")
+        "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
+    )
 
 
 @pytest.mark.parametrize(
     "entry, needle",
     [
-        ({"url": "http://x/a", "path": "a", "size": 1, "md5": "0" * 32, "datasets": [], "colour": 1}, "key 'colour' is not a known field"),
+        (
+            {"url": "http://x/a", "path": "a", "size": 1, "md5": "0" * 32, "datasets": [], "colour": 1},
+            "key 'colour' is not a known field",
+        ),
         ({"path": "a", "size": 1, "md5": "0" * 32, "datasets": []}, "key 'url' is missing"),
         ({"url": "http://x/a", "path": "a", "size": 1, "md5": "xyz", "datasets": []}, "key 'md5' must be 32"),
-        ({"url": "http://x/a", "path": "../a", "size": 1, "md5": "0" * 32, "datasets": []}, "key 'path' must be a relative"),
+        (
+            {"url": "http://x/a", "path": "../a", "size": 1, "md5": "0" * 32, "datasets": []},
+            "key 'path' must be a relative",
+        ),
         ({"url": "http://x/a", "path": "a", "size": -3, "md5": "0" * 32, "datasets": []}, "key 'size'"),
         ({"url": "http://x/a", "path": "a", "size": 1, "datasets": []}, "'sha256: null'"),
-        ({"url": "http://x/a", "path": "a", "size": 1, "md5": "0" * 32, "datasets": ["nope"]}, "unknown dataset 'nope'"),
-        ({"url": "ftp://x/a", "path": "a", "size": 1, "md5": "0" * 32, "datasets": []}, "key 'url' must be an http"),
+        (
+            {"url": "http://x/a", "path": "a", "size": 1, "md5": "0" * 32, "datasets": ["nope"]},
+            "unknown dataset 'nope'",
+        ),
+        (
+            {"url": "ftp://x/a", "path": "a", "size": 1, "md5": "0" * 32, "datasets": []},
+            "key 'url' must be an http",
+        ),
     ],
 )
 def test_manifest_errors_name_the_asset_and_key(tmp_path, entry, needle):
@@ -119,7 +139,10 @@ def test_manifest_errors_name_the_asset_and_key(tmp_path, entry, needle):
 
 def test_sha256_null_is_allowed_and_reported_unpinned(tmp_path):
     p = tmp_path / "assets.yaml"
-    p.write_text("assets:\n  z:\n    url: http://x/z.zip\n    path: z.zip\n    size: null\n    sha256: null   # unknown yet\n    datasets: []\n")
+    p.write_text(
+        "assets:\n  z:\n    url: http://x/z.zip\n    path: z.zip\n    size: null\n"
+        "    sha256: null   # unknown yet\n    datasets: []\n"
+    )
     a = assets.load_manifest(p)["z"]
     f = tmp_path / "z.zip"
     f.write_bytes(PAYLOAD)
@@ -138,8 +161,14 @@ def test_verify_ok_and_mismatch_message(tmp_path):
     with pytest.raises(GanreproError) as e:
         assets.check(f, bad, data_root=tmp_path / "root")
     msg = str(e.value)
-    for needle in (str(f), str(tmp_path / "root" / "blobs/blob.bin"), "0" * 64, _sha(PAYLOAD),
-                   "http://example.invalid/blob.bin", "ganrepro prefetch"):
+    for needle in (
+        str(f),
+        str(tmp_path / "root" / "blobs/blob.bin"),
+        "0" * 64,
+        _sha(PAYLOAD),
+        "http://example.invalid/blob.bin",
+        "ganrepro prefetch",
+    ):
         assert needle in msg
 
 
@@ -162,8 +191,15 @@ def test_recompressed_gz_passes_by_content_md5(tmp_path):
     assert official != repacked
     f = tmp_path / "x.gz"
     f.write_bytes(repacked)
-    a = Asset(name="x", url="http://x/x.gz", path="x.gz", size=len(official), datasets=(), md5=_md5(official),
-              content_md5=_md5(content))
+    a = Asset(
+        name="x",
+        url="http://x/x.gz",
+        path="x.gz",
+        size=len(official),
+        datasets=(),
+        md5=_md5(official),
+        content_md5=_md5(content),
+    )
     v = assets.check(f, a)
     assert v.method == "content-md5" and v.digest == _md5(content)
     f.write_bytes(gzip.compress(b"other" * 10))
@@ -192,9 +228,16 @@ def test_missing_file_message_names_file_location_checksum_url(tmp_path):
     with pytest.raises(GanreproError) as e:
         assets.require("mnist", tmp_path / "root", {"mnist": str(tmp_path / "src")}, manifest=m)
     msg = str(e.value)
-    for needle in ("missing file blob.bin", str(tmp_path / "root" / "blobs" / "blob.bin"), str(tmp_path / "src" / "blob.bin"),
-                   f"sha256 {_sha(PAYLOAD)}", f"{len(PAYLOAD)} bytes", "http://example.invalid/blob.bin",
-                   "ganrepro prefetch --datasets mnist", "allow_download is false"):
+    for needle in (
+        "missing file blob.bin",
+        str(tmp_path / "root" / "blobs" / "blob.bin"),
+        str(tmp_path / "src" / "blob.bin"),
+        f"sha256 {_sha(PAYLOAD)}",
+        f"{len(PAYLOAD)} bytes",
+        "http://example.invalid/blob.bin",
+        "ganrepro prefetch --datasets mnist",
+        "allow_download is false",
+    ):
         assert needle in msg, needle
 
 
@@ -292,15 +335,42 @@ def _local_manifest(repo: Path, url: str, entries: dict) -> None:
 def test_prefetch_cli_downloads_verifies_and_writes_marker(repo_copy, server, tmp_path, capsys):
     url, www, log = server
     (www / "blob.bin").write_bytes(PAYLOAD)
-    _local_manifest(repo_copy, url, {
-        "blob": {"url": f"{url}/blob.bin", "path": "MNIST/raw/blob.bin", "size": len(PAYLOAD), "sha256": None, "datasets": ["mnist"]},
-        "weights": {"url": f"{url}/w.pth", "path": "w.pth", "size": None, "sha256": None, "sha256_prefix": _sha(b"w")[:8], "datasets": []},
-    })
+    _local_manifest(
+        repo_copy,
+        url,
+        {
+            "blob": {
+                "url": f"{url}/blob.bin",
+                "path": "MNIST/raw/blob.bin",
+                "size": len(PAYLOAD),
+                "sha256": None,
+                "datasets": ["mnist"],
+            },
+            "weights": {
+                "url": f"{url}/w.pth",
+                "path": "w.pth",
+                "size": None,
+                "sha256": None,
+                "sha256_prefix": _sha(b"w")[:8],
+                "datasets": [],
+            },
+        },
+    )
     (www / "w.pth").write_bytes(b"w")
     root = tmp_path / "dl"
     marker = tmp_path / "m.ok"
-    argv = ["prefetch", "--datasets", "mnist", "--assets", "weights", "--pin", "--marker", str(marker),
-            "--config", f"data_root={root}"]
+    argv = [
+        "prefetch",
+        "--datasets",
+        "mnist",
+        "--assets",
+        "weights",
+        "--pin",
+        "--marker",
+        str(marker),
+        "--config",
+        f"data_root={root}",
+    ]
     assert cli.main(argv + ["allow_download=false"]) == 2
     out = capsys.readouterr()
     assert "missing" in out.out and "allow_download is false" in out.err
@@ -315,9 +385,19 @@ def test_prefetch_cli_downloads_verifies_and_writes_marker(repo_copy, server, tm
 
 def test_prefetch_cli_fails_on_corrupt_file(repo_copy, server, tmp_path, capsys):
     url, _, _ = server
-    _local_manifest(repo_copy, url, {
-        "blob": {"url": f"{url}/blob.bin", "path": "blob.bin", "size": len(PAYLOAD), "sha256": _sha(PAYLOAD), "datasets": ["mnist"]},
-    })
+    _local_manifest(
+        repo_copy,
+        url,
+        {
+            "blob": {
+                "url": f"{url}/blob.bin",
+                "path": "blob.bin",
+                "size": len(PAYLOAD),
+                "sha256": _sha(PAYLOAD),
+                "datasets": ["mnist"],
+            },
+        },
+    )
     root = tmp_path / "dl"
     root.mkdir()
     (root / "blob.bin").write_bytes(b"junk")
@@ -329,15 +409,22 @@ def test_prefetch_cli_fails_on_corrupt_file(repo_copy, server, tmp_path, capsys)
 def test_prefetch_rule_is_local_and_only_an_input_when_downloads_are_allowed(repo_copy):
     if shutil.which("snakemake") is None:
         pytest.skip("snakemake not installed")
-    out = subprocess.run(["snakemake", "-n", "-p", "prefetch", "--cores", "1"], cwd=repo_copy, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        ["snakemake", "-n", "-p", "prefetch", "--cores", "1"],
+        cwd=repo_copy,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert "ganrepro prefetch" in out.stdout and "--marker results/prefetch/" in out.stdout
     smk = (repo_copy / "workflow" / "rules" / "data.smk").read_text()
     assert "localrule: True" in smk
     # allow_download false (the default): compute nodes verify on their own, nothing waits for prefetch
     # (the allow_download=True case is tested in tests/test_evaluate.py)
-    dry = subprocess.run(["snakemake", "-n", "--cores", "1"], cwd=repo_copy, capture_output=True, text=True, timeout=300)
+    dry = subprocess.run(
+        ["snakemake", "-n", "--cores", "1"], cwd=repo_copy, capture_output=True, text=True, timeout=300
+    )
     assert dry.returncode == 0, dry.stderr
     assert "results/prefetch/" not in dry.stdout
 

@@ -65,20 +65,33 @@ def test_shapes_classes_and_range(data_root):
 
 def test_tiny_wgangp_run_on_real_fashion_mnist(data_root, tmp_path):
     cfg = tiny_run_config(
-        method={"name": "wgangp", "optimizer_D": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
-                "optimizer_G": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
-                "critic_iters": 5, "gp_lambda": 10.0},
-        dataset={"name": "fashion_mnist", "image_size": 28, "channels": 1, "value_range": [0.0, 1.0],
-                 "split": "train", "interpolation": "bilinear"},
+        method={
+            "name": "wgangp",
+            "optimizer_D": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
+            "optimizer_G": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
+            "critic_iters": 5,
+            "gp_lambda": 10.0,
+        },
+        dataset={
+            "name": "fashion_mnist",
+            "image_size": 28,
+            "channels": 1,
+            "value_range": [0.0, 1.0],
+            "split": "train",
+            "interpolation": "bilinear",
+        },
         G={"name": "gp_mnist_g", "image_size": 28, "channels": 1, "nz": 128, "width": 8, "bn": False},
         D={"name": "gp_mnist_d", "image_size": 28, "channels": 1, "width": 8, "bn": False},
-        batch_size=16, iterations=3, log_every=1, snapshot_every=3, checkpoint_every=3,
+        batch_size=16,
+        iterations=3,
+        log_every=1,
+        snapshot_every=3,
+        checkpoint_every=3,
     )
     d = tmp_path / "run"
     d.mkdir()
     (d / "config.json").write_text(json.dumps(cfg))
-    st = train(d, device="cpu", progress=False, threads=1, data_root=data_root,
-               sources={"fashion_mnist": str(SRC)})
+    st = train(d, device="cpu", progress=False, threads=1, data_root=data_root, sources={"fashion_mnist": str(SRC)})
     assert st["status"] == "completed" and st["iterations_done"] == 3
     assert st["data"].startswith("real: Fashion-MNIST train")
     assert {Path(f["path"]).parent for f in st["data_files"]} == {SRC}
@@ -89,20 +102,50 @@ def test_cli_train_with_data_root_and_sources(data_root, tmp_path, capsys):
     from ganrepro.cli import main
 
     cfg = tiny_run_config(
-        method={"name": "wgan", "optimizer_D": {"name": "rmsprop", "lr": 5e-5, "alpha": 0.99, "eps": 1e-8},
-                "optimizer_G": {"name": "rmsprop", "lr": 5e-5, "alpha": 0.99, "eps": 1e-8},
-                "clip": 0.01, "critic_iters": 2, "warmup_critic_iters": 2, "warmup_g_iters": 1, "warmup_every": 500},
-        dataset={"name": "fashion_mnist", "image_size": 28, "channels": 1, "value_range": [0.0, 1.0],
-                 "split": "train", "interpolation": "bilinear"},
+        method={
+            "name": "wgan",
+            "optimizer_D": {"name": "rmsprop", "lr": 5e-5, "alpha": 0.99, "eps": 1e-8},
+            "optimizer_G": {"name": "rmsprop", "lr": 5e-5, "alpha": 0.99, "eps": 1e-8},
+            "clip": 0.01,
+            "critic_iters": 2,
+            "warmup_critic_iters": 2,
+            "warmup_g_iters": 1,
+            "warmup_every": 500,
+        },
+        dataset={
+            "name": "fashion_mnist",
+            "image_size": 28,
+            "channels": 1,
+            "value_range": [0.0, 1.0],
+            "split": "train",
+            "interpolation": "bilinear",
+        },
         G={"name": "gp_mnist_g", "image_size": 28, "channels": 1, "nz": 16, "width": 8, "bn": True},
         D={"name": "gp_mnist_d", "image_size": 28, "channels": 1, "width": 8, "bn": False},
-        batch_size=16, iterations=2, log_every=1, snapshot_every=2, checkpoint_every=2,
+        batch_size=16,
+        iterations=2,
+        log_every=1,
+        snapshot_every=2,
+        checkpoint_every=2,
     )
     d = tmp_path / "run"
     d.mkdir()
     (d / "config.json").write_text(json.dumps(cfg))
-    rc = main(["train", str(d), "--device", "cpu", "--no-progress", "--threads", "1",
-               "--data-root", str(data_root), "--sources", f"fashion_mnist={SRC}"])
+    rc = main(
+        [
+            "train",
+            str(d),
+            "--device",
+            "cpu",
+            "--no-progress",
+            "--threads",
+            "1",
+            "--data-root",
+            str(data_root),
+            "--sources",
+            f"fashion_mnist={SRC}",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     status = json.loads((d / "status.json").read_text())
     assert status["data"].startswith("real: Fashion-MNIST") and "data_root" not in json.dumps(cfg)

@@ -138,8 +138,16 @@ def test_flat_read_only_style_source_folder_is_not_written(repo_copy, tmp_path):
     _fake_mnist(src)
     _pin(repo_copy, {a: src / f for a, f in MNIST_ASSETS.items()})
     before = sorted(p.name for p in src.iterdir())
-    s = data.build("mnist", seed=0, image_size=28, channels=1, value_range=[0.0, 1.0], split="train",
-                   data_root=tmp_path / "root", sources={"mnist": str(src)})
+    s = data.build(
+        "mnist",
+        seed=0,
+        image_size=28,
+        channels=1,
+        value_range=[0.0, 1.0],
+        split="train",
+        data_root=tmp_path / "root",
+        sources={"mnist": str(src)},
+    )
     assert sorted(p.name for p in src.iterdir()) == before
     assert all(f["path"].startswith(str(src)) for f in s.provenance_files)
     assert (tmp_path / "root" / "cache" / "mnist").is_dir()
@@ -157,9 +165,14 @@ def test_corrupt_file_stops_before_decoding(fake_mnist, monkeypatch):
 
 def test_bad_kwargs_are_named(fake_mnist):
     root, _ = fake_mnist
-    for kw, needle in (({"channels": 2}, "channels"), ({"split": "val"}, "split='val'"),
-                       ({"interpolation": "cubic"}, "interpolation"), ({"colour": 1}, "unknown key"),
-                       ({"value_range": [1.0, 0.0]}, "value_range"), ({"image_size": 0}, "image_size")):
+    for kw, needle in (
+        ({"channels": 2}, "channels"),
+        ({"split": "val"}, "split='val'"),
+        ({"interpolation": "cubic"}, "interpolation"),
+        ({"colour": 1}, "unknown key"),
+        ({"value_range": [1.0, 0.0]}, "value_range"),
+        ({"image_size": 0}, "image_size"),
+    ):
         base = {"image_size": 28, "channels": 1, "value_range": [0.0, 1.0], "split": "train"} | kw
         with pytest.raises(GanreproError, match=needle):
             _build("mnist", root, **base)
@@ -168,14 +181,30 @@ def test_bad_kwargs_are_named(fake_mnist):
 # ---------------------------------------------------------------------------------------------------- engine
 def _mnist_run(**over):
     return tiny_run_config(
-        method={"name": "wgangp", "optimizer_D": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
-                "optimizer_G": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
-                "critic_iters": 2, "gp_lambda": 10.0},
-        dataset={"name": "mnist", "image_size": 28, "channels": 1, "value_range": [0.0, 1.0], "split": "train",
-                 "interpolation": "bilinear"},
+        method={
+            "name": "wgangp",
+            "optimizer_D": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
+            "optimizer_G": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
+            "critic_iters": 2,
+            "gp_lambda": 10.0,
+        },
+        dataset={
+            "name": "mnist",
+            "image_size": 28,
+            "channels": 1,
+            "value_range": [0.0, 1.0],
+            "split": "train",
+            "interpolation": "bilinear",
+        },
         G={"name": "gp_mnist_g", "image_size": 28, "channels": 1, "nz": 16, "width": 8, "bn": False},
         D={"name": "gp_mnist_d", "image_size": 28, "channels": 1, "width": 8, "bn": False},
-        batch_size=8, iterations=2, log_every=1, snapshot_every=2, checkpoint_every=2, **over)
+        batch_size=8,
+        iterations=2,
+        log_every=1,
+        snapshot_every=2,
+        checkpoint_every=2,
+        **over,
+    )
 
 
 def test_engine_trains_on_files_from_data_root_and_records_them(fake_mnist, tmp_path):
@@ -202,8 +231,7 @@ def test_engine_stops_before_training_when_a_file_is_missing(repo_copy, tmp_path
 
 
 def test_engine_refuses_standin_at_paper_scale(tmp_path):
-    cfg = tiny_run_config(dataset={"name": "standin_images", "image_size": 28, "channels": 1, "n": 64},
-                          scale="paper")
+    cfg = tiny_run_config(dataset={"name": "standin_images", "image_size": 28, "channels": 1, "n": 64}, scale="paper")
     d = tmp_path / "run"
     d.mkdir()
     (d / "config.json").write_text(json.dumps(cfg))
@@ -214,7 +242,12 @@ def test_engine_refuses_standin_at_paper_scale(tmp_path):
 # ---------------------------------------------------------------------------------------------------- preprocessing
 def test_celeba_crop_boxes():
     assert img_mod.celeba_crop_box(64, 64) == (50, 25, 128, 128)  # BT data_loader.py
-    assert img_mod.celeba_crop_box(64, 48) == (50, 41, 128, 96)  # 128x96 -> 64x48 (TV-WGAN paper §5.1), centred
+    assert img_mod.celeba_crop_box(64, 48) == (
+        50,
+        41,
+        128,
+        96,
+    )  # 128x96 -> 64x48 (TV-WGAN paper §5.1), centred
 
 
 def test_nearest_tf1_takes_floor_of_scaled_index():
@@ -275,22 +308,37 @@ def test_celeba_crop_then_nearest_resize(repo_copy, tmp_path, monkeypatch):
     txt = {
         "list_eval_partition.txt": "".join(f"{nm} {0 if i < 3 else 1}\n" for i, nm in enumerate(names)),
         "identity_CelebA.txt": "".join(f"{nm} {i}\n" for i, nm in enumerate(names)),
-        "list_bbox_celeba.txt": f"{len(names)}\nimage_id x_1 y_1 width height\n" + "".join(f"{nm} 1 2 3 4\n" for nm in names),
-        "list_landmarks_align_celeba.txt": f"{len(names)}\n" + " ".join(f"p{k}" for k in range(10)) + "\n"
+        "list_bbox_celeba.txt": f"{len(names)}\nimage_id x_1 y_1 width height\n"
+        + "".join(f"{nm} 1 2 3 4\n" for nm in names),
+        "list_landmarks_align_celeba.txt": f"{len(names)}\n"
+        + " ".join(f"p{k}" for k in range(10))
+        + "\n"
         + "".join(f"{nm} " + " ".join(["1"] * 10) + "\n" for nm in names),
         "list_attr_celeba.txt": f"{len(names)}\nA B\n" + "".join(f"{nm} 1 -1\n" for nm in names),
     }
     for fn, content in txt.items():
         (root / fn).write_text(content)
-    files = {"celeba_img_align": "img_align_celeba.zip", "celeba_list_attr": "list_attr_celeba.txt",
-             "celeba_identity": "identity_CelebA.txt", "celeba_list_bbox": "list_bbox_celeba.txt",
-             "celeba_list_landmarks_align": "list_landmarks_align_celeba.txt",
-             "celeba_list_eval_partition": "list_eval_partition.txt"}
+    files = {
+        "celeba_img_align": "img_align_celeba.zip",
+        "celeba_list_attr": "list_attr_celeba.txt",
+        "celeba_identity": "identity_CelebA.txt",
+        "celeba_list_bbox": "list_bbox_celeba.txt",
+        "celeba_list_landmarks_align": "list_landmarks_align_celeba.txt",
+        "celeba_list_eval_partition": "list_eval_partition.txt",
+    }
     _pin(repo_copy, {a: root / f for a, f in files.items()})
     fl = [(fid, _md5(root / fn) if not fn.endswith(".zip") else md5, fn) for fid, md5, fn in tvd.CelebA.file_list]
     monkeypatch.setattr(tvd.CelebA, "file_list", fl)  # torchvision re-checks the txt files against its constants
-    s = _build("celeba", tmp_path / "data", image_size=[64, 48], channels=3, value_range=[-1.0, 1.0], split="train",
-               interpolation="nearest_tf1", crop=None)
+    s = _build(
+        "celeba",
+        tmp_path / "data",
+        image_size=[64, 48],
+        channels=3,
+        value_range=[-1.0, 1.0],
+        split="train",
+        interpolation="nearest_tf1",
+        crop=None,
+    )
     assert s.images.shape == (3, 3, 64, 48) and s.labels is None and s.num_classes is None
     with zipfile.ZipFile(root / "img_align_celeba.zip") as z:
         decoded = np.asarray(Image.open(io.BytesIO(z.read(f"img_align_celeba/{names[0]}"))).convert("RGB"))
@@ -306,14 +354,23 @@ def test_zappos_folder_of_images_unpinned_checksum_is_labelled(tmp_path, repo_co
     with zipfile.ZipFile(root / "ut-zap50k-images-square.zip", "w") as z:
         for cat, k in (("Boots", 2), ("Sandals", 1), ("Shoes", 3)):
             for i in range(k):
-                z.writestr(f"ut-zap50k-images-square/{cat}/Brand X/{i}.jpg",
-                           _jpeg(RNG.integers(0, 256, size=(136, 136, 3)).astype(np.uint8)))
+                z.writestr(
+                    f"ut-zap50k-images-square/{cat}/Brand X/{i}.jpg",
+                    _jpeg(RNG.integers(0, 256, size=(136, 136, 3)).astype(np.uint8)),
+                )
     s = _build("zappos50k_shoes", tmp_path / "data", image_size=32, channels=3, value_range=[-1.0, 1.0], split="all")
     assert s.images.shape == (6, 3, 32, 32) and s.num_classes == 3 and s.classes == ["Boots", "Sandals", "Shoes"]
     assert sorted(s.labels.tolist()) == [0, 0, 1, 2, 2, 2]
     assert "UNVERIFIED" in s.provenance and s.provenance_files[0]["method"] == "unpinned"
-    only = _build("zappos50k_shoes", tmp_path / "data", image_size=32, channels=3, value_range=[-1.0, 1.0],
-                  split="all", categories=["Shoes"])
+    only = _build(
+        "zappos50k_shoes",
+        tmp_path / "data",
+        image_size=32,
+        channels=3,
+        value_range=[-1.0, 1.0],
+        split="all",
+        categories=["Shoes"],
+    )
     assert len(only.images) == 3 and only.num_classes == 1 and only.cache_path != s.cache_path
 
 

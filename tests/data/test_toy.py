@@ -106,8 +106,13 @@ def test_swissroll_fresh_batches_and_seeded():
 
 @pytest.mark.parametrize("name", ["25gaussians", "swissroll"])
 def test_toy_trains_and_is_recorded_as_toy(name, tmp_path):
-    cfg = tiny_run_config(dataset={"name": name, **_defaults(name)}, iterations=4, log_every=2,
-                          snapshot_every=4, checkpoint_every=4)
+    cfg = tiny_run_config(
+        dataset={"name": name, **_defaults(name)},
+        iterations=4,
+        log_every=2,
+        snapshot_every=4,
+        checkpoint_every=4,
+    )
     (tmp_path / "r").mkdir()
     (tmp_path / "r" / "config.json").write_text(json.dumps(cfg))
     st = train(tmp_path / "r", device="cpu", progress=False, threads=1)

@@ -13,7 +13,9 @@ OVERRIDES = {"fid10k_train": {"n_gen": 16, "n_real": 16}, "is50k_10splits": {"n_
 
 
 def _sampler():
-    def sample(k: int) -> torch.Tensor:  # draws from torch's global RNG, seeded by the protocol like a generator
+    def sample(
+        k: int,
+    ) -> torch.Tensor:  # draws from torch's global RNG, seeded by the protocol like a generator
         return torch.rand(k, 3, 16, 16) * 2 - 1
 
     return sample
@@ -23,8 +25,17 @@ def _score(name, cache_dir, monkeypatch, cold_network):
     if cold_network:
         monkeypatch.setattr(inc, "_CACHE", OrderedDict())
     real = torch.rand(16, 3, 16, 16, generator=torch.Generator().manual_seed(7)) * 2 - 1
-    out = METRICS.get(name)(_sampler(), dataset="noise16", real=real, scale="smoke", device="cpu",
-                            cache_dir=cache_dir, batch_size=8, progress=False, overrides=OVERRIDES[name])
+    out = METRICS.get(name)(
+        _sampler(),
+        dataset="noise16",
+        real=real,
+        scale="smoke",
+        device="cpu",
+        cache_dir=cache_dir,
+        batch_size=8,
+        progress=False,
+        overrides=OVERRIDES[name],
+    )
     return out["value"]
 
 

@@ -44,8 +44,14 @@ def test_evaluate_rule_scores_snapshots_with_protocols(repo_copy):
     folder.mkdir()
     (folder / "paper.yaml").write_text(yaml.safe_dump(PAPER))
     (folder / "DEVIATIONS.md").write_text("test\n")
-    cfg = ["--config", "papers=[evaltest]", "seeds=[0]", "classifiers=[]", "progress=False",
-           "sources={mnist: /nonexistent}"]
+    cfg = [
+        "--config",
+        "papers=[evaltest]",
+        "seeds=[0]",
+        "classifiers=[]",
+        "progress=False",
+        "sources={mnist: /nonexistent}",
+    ]
     r = subprocess.run(["snakemake", "--cores", "2", *cfg], capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     art = pd.read_csv(repo_copy / "results" / "paper_tables" / "evaltest" / "curves.csv")
@@ -82,8 +88,12 @@ def test_paper_scale_plan_requires_datasets_and_inception_weights(repo_copy):
 
 
 def test_with_allow_download_every_job_waits_for_prefetch(repo_copy):
-    r = subprocess.run(["snakemake", "-n", "--config", "scale=paper", "allow_download=True"],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        ["snakemake", "-n", "--config", "scale=paper", "allow_download=True"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "results/prefetch/" in r.stdout
     off = subprocess.run(["snakemake", "-n", "--config", "scale=paper"], capture_output=True, text=True, timeout=300)

@@ -24,7 +24,9 @@ def test_equals_pytorch_fid_on_random_statistics():
     )
     assert warns == []
     # the default (eigenvalue) trace term gives the same number
-    assert fid.frechet_distance(*s1, *s2, warnings_out=warns) == pytest.approx(calculate_frechet_distance(*s1, *s2), rel=1e-9)
+    assert fid.frechet_distance(*s1, *s2, warnings_out=warns) == pytest.approx(
+        calculate_frechet_distance(*s1, *s2), rel=1e-9
+    )
     assert warns == []
 
 
@@ -159,8 +161,15 @@ def test_cross_check_with_random_weights_records_both_libraries(tmp_path):
     g = torch.Generator().manual_seed(0)
     gen = torch.rand(4, 1, 16, 16, generator=g) * 2 - 1
     real = torch.rand(4, 3, 16, 16, generator=g)
-    out = fid.fid_cross_check(gen, real, value_range=(-1, 1), real_value_range=(0, 1), weights=tmp_path,
-                              device="cpu", progress=False)
+    out = fid.fid_cross_check(
+        gen,
+        real,
+        value_range=(-1, 1),
+        real_value_range=(0, 1),
+        weights=tmp_path,
+        device="cpu",
+        progress=False,
+    )
     a, b = out[inc.PYTORCH_FID]["value"], out[inc.TORCH_FIDELITY]["value"]
     assert np.isfinite(a) and np.isfinite(b) and a > 0 and b > 0
     assert out[inc.PYTORCH_FID]["official_weights"] is False and out[inc.TORCH_FIDELITY]["official_weights"] is False

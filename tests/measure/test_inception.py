@@ -90,28 +90,39 @@ def test_random_init_end_to_end_through_the_registry(tmp_path):
     gen = torch.rand(16, 1, 16, 16, generator=g) * 2 - 1
     real = torch.rand(12, 1, 16, 16, generator=g) * 2 - 1
     common = dict(value_range=(-1, 1), weights=tmp_path / "none", device="cpu", cache_dir=tmp_path, progress=False)
-    required = {"metric", "value", "n_generated", "n_real", "reference_split", "reference", "feature_extractor",
-                "library", "weights_file", "weights_sha256", "official_weights", "resize", "splits", "seed",
-                "warnings"}
+    required = {
+        "metric",
+        "value",
+        "n_generated",
+        "n_real",
+        "reference_split",
+        "reference",
+        "feature_extractor",
+        "library",
+        "weights_file",
+        "weights_sha256",
+        "official_weights",
+        "resize",
+        "splits",
+        "seed",
+        "warnings",
+    }
 
-    out = METRICS.get("fid10k_train")(gen, dataset="noise", real=real, overrides={"n_gen": 4, "n_real": 4},
-                                      **common)
+    out = METRICS.get("fid10k_train")(gen, dataset="noise", real=real, overrides={"n_gen": 4, "n_real": 4}, **common)
     assert required <= set(out) and out["official_weights"] is False and np.isfinite(out["value"])
     assert out["n_generated"] == 4 and out["n_real"] == 4 and out["reference_cache_hit"] is False
     assert out["library"].startswith("pytorch-fid ") and "interpolate" in out["resize"]
     assert any("RANDOMLY INITIALISED" in w for w in out["warnings"])
     assert any("overridden" in w for w in out["warnings"])
     assert out["weights_sha256"] == inc.sha256_file(out["weights_file"])
-    again = METRICS.get("fid10k_train")(gen, dataset="noise", real=real, overrides={"n_gen": 4, "n_real": 4},
-                                        **common)
+    again = METRICS.get("fid10k_train")(gen, dataset="noise", real=real, overrides={"n_gen": 4, "n_real": 4}, **common)
     assert again["reference_cache_hit"] is True and again["value"] == out["value"]
 
     isc = METRICS.get("is50k_10splits")(gen, overrides={"n_gen": 4, "splits": 2}, **common)
     assert isc["library"].startswith("torch-fidelity ") and isc["splits"] == 2 and isc["value"] >= 1.0
     assert "logits_unbiased" in isc["feature_extractor"] and isc["official_weights"] is False
 
-    kid = METRICS.get("kid10k_train")(gen, dataset="noise", real=real, overrides={"n_gen": 3, "n_real": 3},
-                                      **common)
+    kid = METRICS.get("kid10k_train")(gen, dataset="noise", real=real, overrides={"n_gen": 3, "n_real": 3}, **common)
     assert np.isfinite(kid["value"]) and kid["kid_settings"]["kid_subset_size"] == 3
     assert kid["kid_settings"]["kid_subsets"] == 100 and kid["n_real"] == 3
 

@@ -63,6 +63,10 @@ def test_draws_function_equals_per_draw_scores(fake_logits, tmp_path):
     w = inc.resolve_weights(inc.TORCH_FIDELITY, tmp_path)
     draws = [torch.rand(25, 3, 4, 4, generator=torch.Generator().manual_seed(i)) for i in range(3)]
     out = inception_score_draws(draws, w, value_range=(0, 1), progress=False)
-    per = [inception_score_from_logits(torch.from_numpy(
-        (inc.to_float01(d, (0, 1)).flatten(1)[:, :20] * 8).double().numpy()), splits=1)[0] for d in draws]
+    per = [
+        inception_score_from_logits(
+            torch.from_numpy((inc.to_float01(d, (0, 1)).flatten(1)[:, :20] * 8).double().numpy()), splits=1
+        )[0]
+        for d in draws
+    ]
     assert out["per_draw"] == per and out["n_generated"] == 25

@@ -43,7 +43,8 @@ def test_matches_the_unbiased_polynomial_mmd():
 def test_subset_size_is_lowered_with_a_warning(monkeypatch, tmp_path):
     monkeypatch.setattr(inc, "extract_features", lambda images, weights, **kw: {"2048": _feats(4, n=30).numpy()})
     w = inc.resolve_weights(inc.TORCH_FIDELITY, tmp_path)
-    out = kernel_inception_distance(torch.zeros(30, 3, 2, 2), _feats(5, n=20).numpy(), w, value_range=(0, 1),
-                                    kid_subsets=5)
+    out = kernel_inception_distance(
+        torch.zeros(30, 3, 2, 2), _feats(5, n=20).numpy(), w, value_range=(0, 1), kid_subsets=5
+    )
     assert out["kid_settings"]["kid_subset_size"] == 20 and out["kid_settings"]["kid_subsets"] == 5
     assert any("lowered to 20" in x for x in out["warnings"]) and out["n_real"] == 20

@@ -57,7 +57,12 @@ def test_training_is_deterministic_given_the_seed():
 def test_save_load_roundtrip(tmp_path):
     x, y = _toy(128)
     model, info = train_lenet(x, y, seed=0, epochs=1, test_images=x, test_labels=y, dataset="toy")
-    meta = {"dataset": "toy", "value_range": info["value_range"], "accuracy": info["test_accuracy"], "seed": 0}
+    meta = {
+        "dataset": "toy",
+        "value_range": info["value_range"],
+        "accuracy": info["test_accuracy"],
+        "seed": 0,
+    }
     save_lenet(tmp_path / "lenet.pt", model, meta)
     loaded, meta2 = load_lenet(tmp_path / "lenet.pt")
     assert meta2 == meta
@@ -86,12 +91,20 @@ def _idx(stem: str, tmp: Path) -> torch.Tensor:
 @pytest.mark.slow
 @pytest.mark.skipif(not FASHION.is_dir(), reason=f"{FASHION} missing (Debian package of Fashion-MNIST)")
 def test_fashion_mnist_accuracy(tmp_path):
-    """Real Fashion-MNIST (IDX files), images in [-1, 1] and resized 28 -> 32: >= 89% test accuracy (docs/references.md §6.5)."""
+    """Real Fashion-MNIST (IDX files), images in [-1, 1] and resized 28 -> 32: >= 89% test accuracy
+    (docs/references.md §6.5)."""
+
     def to_gan_range(u8):
         return u8.float().div(255).mul(2).sub(1)
 
-    xtr, ytr = to_gan_range(_idx("train-images-idx3-ubyte", tmp_path)), _idx("train-labels-idx1-ubyte", tmp_path)
-    xte, yte = to_gan_range(_idx("t10k-images-idx3-ubyte", tmp_path)), _idx("t10k-labels-idx1-ubyte", tmp_path)
+    xtr, ytr = (
+        to_gan_range(_idx("train-images-idx3-ubyte", tmp_path)),
+        _idx("train-labels-idx1-ubyte", tmp_path),
+    )
+    xte, yte = (
+        to_gan_range(_idx("t10k-images-idx3-ubyte", tmp_path)),
+        _idx("t10k-labels-idx1-ubyte", tmp_path),
+    )
     assert xtr.shape == (60000, 28, 28) and xte.shape == (10000, 28, 28)
     t0 = time.perf_counter()
     model, info = train_lenet(xtr, ytr, seed=0, test_images=xte, test_labels=yte, dataset="fashion_mnist")

@@ -5,8 +5,15 @@ from ganrepro.core.errors import GanreproError
 from ganrepro.measure import METRICS, build_registry, load_protocols
 from ganrepro.measure.lenet import LeNet5, save_lenet
 
-EXPECTED = {"fid10k_train", "fid50k_train", "is50k_10splits", "is1k_x10_swgan", "kid10k_train", "fd_lenet10k",
-            "class_stats500"}
+EXPECTED = {
+    "fid10k_train",
+    "fid50k_train",
+    "is50k_10splits",
+    "is1k_x10_swgan",
+    "kid10k_train",
+    "fd_lenet10k",
+    "class_stats500",
+}
 
 
 def test_registry_holds_the_configured_protocols():
@@ -14,15 +21,22 @@ def test_registry_holds_the_configured_protocols():
     p = METRICS.get("is1k_x10_swgan").protocol
     assert (p.n_gen, p.draws, p.splits, p.library) == (1000, 10, 1, "torch-fidelity")
     p = METRICS.get("fid10k_train").protocol
-    assert (p.kind, p.n_gen, p.n_real, p.reference, p.library) == ("fid", 10000, "all", "train", "pytorch-fid")
+    assert (p.kind, p.n_gen, p.n_real, p.reference, p.library) == (
+        "fid",
+        10000,
+        "all",
+        "train",
+        "pytorch-fid",
+    )
     with pytest.raises(GanreproError, match="unknown metric"):
         METRICS.get("fid7k")
 
 
 def test_a_new_protocol_is_one_config_entry(tmp_path):
     path = tmp_path / "metrics.yaml"
-    path.write_text(yaml.safe_dump({"fid2k_test": {"kind": "fid", "n_gen": 2000, "n_real": "all",
-                                                   "reference": "test", "seed": 1}}))
+    path.write_text(
+        yaml.safe_dump({"fid2k_test": {"kind": "fid", "n_gen": 2000, "n_real": "all", "reference": "test", "seed": 1}})
+    )
     reg = build_registry(path)
     p = reg.get("fid2k_test").protocol
     assert reg.names() == ["fid2k_test"] and p.library == "pytorch-fid" and p.resize == "torch_bilinear_299"
@@ -31,9 +45,21 @@ def test_a_new_protocol_is_one_config_entry(tmp_path):
 @pytest.mark.parametrize(
     "entry,match",
     [
-        ({"kind": "fid", "n_gen": 5, "seed": 0, "n_real": "all", "reference": "train", "colour": 1}, "unknown key"),
-        ({"kind": "fid", "n_gen": 5, "seed": 0, "n_real": "all", "reference": "train", "library": "torch-fidelity"},
-         "library"),
+        (
+            {"kind": "fid", "n_gen": 5, "seed": 0, "n_real": "all", "reference": "train", "colour": 1},
+            "unknown key",
+        ),
+        (
+            {
+                "kind": "fid",
+                "n_gen": 5,
+                "seed": 0,
+                "n_real": "all",
+                "reference": "train",
+                "library": "torch-fidelity",
+            },
+            "library",
+        ),
         ({"kind": "is", "n_gen": 5, "seed": 0}, "splits"),
         ({"kind": "kid", "n_gen": 5, "seed": 0}, "reference"),
         ({"kind": "psnr", "n_gen": 5, "seed": 0}, "kind"),
@@ -73,8 +99,9 @@ def test_class_stats_metric(tmp_path):
 def test_fd_lenet_metric(tmp_path):
     path = _classifier(tmp_path)
     real = torch.rand(50, 1, 32, 32) * 2 - 1
-    out = METRICS.get("fd_lenet10k")(real, dataset="noise", real=real, classifier=path, device="cpu",
-                                      overrides={"n_gen": 50, "n_real": 50})
+    out = METRICS.get("fd_lenet10k")(
+        real, dataset="noise", real=real, classifier=path, device="cpu", overrides={"n_gen": 50, "n_real": 50}
+    )
     assert out["value"] == pytest.approx(0.0, abs=1e-6) and "not FID" in out["feature_extractor"]
     assert out["n_real"] == 50 and out["reference_split"] == "train" and out["protocol_overrides"]
     with pytest.raises(GanreproError, match="real images"):

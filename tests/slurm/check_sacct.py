@@ -1,11 +1,11 @@
 """Checks for tests/slurm/run.sh, against SLURM's own accounting (sacct), not against Snakemake's word.
 
-  check_sacct.py LOG [--expect-output FILE] [--gpu-rule RULE]
-      every non-local job in Snakemake's LOG was submitted with sbatch, is in sacct, and COMPLETED there;
-      jobs of RULE were allocated a GPU GRES.
-  check_sacct.py LOG --preempted JOBID --compare RUN_DIR REF_DIR
-      JOBID ended early in sacct and a later job of the same rule COMPLETED; RUN_DIR's final checkpoint and
-      samples equal REF_DIR's (an uninterrupted run) bit for bit.
+check_sacct.py LOG [--expect-output FILE] [--gpu-rule RULE]
+    every non-local job in Snakemake's LOG was submitted with sbatch, is in sacct, and COMPLETED there;
+    jobs of RULE were allocated a GPU GRES.
+check_sacct.py LOG --preempted JOBID --compare RUN_DIR REF_DIR
+    JOBID ended early in sacct and a later job of the same rule COMPLETED; RUN_DIR's final checkpoint and
+    samples equal REF_DIR's (an uninterrupted run) bit for bit.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ def fail(msg: str) -> None:
 def sacct(job_ids: list[str]) -> dict[str, dict[str, str]]:
     out = subprocess.run(
         ["sacct", "-X", "-n", "-P", "-j", ",".join(job_ids), "-o", "JobID,State,Comment,AllocTRES,ExitCode"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     rows = {}
     for line in out.splitlines():
@@ -90,8 +92,10 @@ def check_dag(log: str, expect_output: str | None, gpu_rule: str | None) -> None
     if expect_output and not Path(expect_output).exists():
         fail(f"{expect_output} was not produced")
     n_local = sum(v for k, v in planned.items() if k in local)
-    print(f"[slurm-test] {len(ids)}/{sum(remote.values())} non-local jobs went through sbatch and COMPLETED in sacct "
-          f"({', '.join(f'{k} {v}' for k, v in sorted(by_rule.items()))}); {n_local} local jobs ran on the submit host")
+    print(
+        f"[slurm-test] {len(ids)}/{sum(remote.values())} non-local jobs went through sbatch and COMPLETED in sacct "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(by_rule.items()))}); {n_local} local jobs ran on the submit host"
+    )
 
 
 def digest(path: Path) -> str:
@@ -130,9 +134,11 @@ def check_preemption(log: str, job: str, run: Path, ref: Path) -> None:
     for name in snaps:
         if digest(run / "snapshots" / name) != digest(ref / "snapshots" / name):
             fail(f"snapshot {name} differs from the uninterrupted run")
-    print(f"[slurm-test] job {job} got SIGTERM ({first['state']}, exit {first['exit']}); job {later[-1]} resumed "
-          f"from iteration {st['resumed_from']} and COMPLETED; final checkpoint and {len(snaps)} snapshots equal "
-          f"the uninterrupted run's bit for bit (sha256 of tensors {a[:12]})")
+    print(
+        f"[slurm-test] job {job} got SIGTERM ({first['state']}, exit {first['exit']}); job {later[-1]} resumed "
+        f"from iteration {st['resumed_from']} and COMPLETED; final checkpoint and {len(snaps)} snapshots equal "
+        f"the uninterrupted run's bit for bit (sha256 of tensors {a[:12]})"
+    )
 
 
 def main() -> None:

@@ -16,8 +16,13 @@ def test_default_config_is_valid_and_smoke(repo_copy):
 
 @pytest.mark.parametrize(
     "override, needle",
-    [({"bogus_key": 1}, "bogus_key"), ({"scale": "huge"}, "huge"), ({"seeds": "zero"}, "seeds"),
-     ({"device": "tpu"}, "tpu"), ({"papers": ["nope"]}, "nope")],
+    [
+        ({"bogus_key": 1}, "bogus_key"),
+        ({"scale": "huge"}, "huge"),
+        ({"seeds": "zero"}, "seeds"),
+        ({"device": "tpu"}, "tpu"),
+        ({"papers": ["nope"]}, "nope"),
+    ],
 )
 def test_bad_config_names_the_key_or_value(repo_copy, override, needle):
     with pytest.raises(GanreproError) as e:
@@ -83,12 +88,18 @@ def test_unknown_net_lists_valid_names(repo_copy):
 KNOWN_STALE = {
     f"{m}-{d}-s{s}-paper-{h}"
     for m, d, s, h in [
-        ("gan", "8gaussians", 0, "7f6237e1c2"), ("gan", "8gaussians", 1, "a5a3edae16"),
-        ("gan", "8gaussians", 2, "d4eda28204"), ("gan", "two_gaussians_1d", 0, "b4c2e3462a"),
-        ("gan", "two_gaussians_1d", 1, "2e4441c5de"), ("gan", "two_gaussians_1d", 2, "f675b15526"),
-        ("wgan", "8gaussians", 0, "77c2088833"), ("wgan", "8gaussians", 1, "cd86cbc8e7"),
-        ("wgan", "8gaussians", 2, "24a5981d61"), ("wgan", "two_gaussians_1d", 0, "c15bf687e8"),
-        ("wgan", "two_gaussians_1d", 1, "ae191684ef"), ("wgan", "two_gaussians_1d", 2, "5e43d91982"),
+        ("gan", "8gaussians", 0, "7f6237e1c2"),
+        ("gan", "8gaussians", 1, "a5a3edae16"),
+        ("gan", "8gaussians", 2, "d4eda28204"),
+        ("gan", "two_gaussians_1d", 0, "b4c2e3462a"),
+        ("gan", "two_gaussians_1d", 1, "2e4441c5de"),
+        ("gan", "two_gaussians_1d", 2, "f675b15526"),
+        ("wgan", "8gaussians", 0, "77c2088833"),
+        ("wgan", "8gaussians", 1, "cd86cbc8e7"),
+        ("wgan", "8gaussians", 2, "24a5981d61"),
+        ("wgan", "two_gaussians_1d", 0, "c15bf687e8"),
+        ("wgan", "two_gaussians_1d", 1, "ae191684ef"),
+        ("wgan", "two_gaussians_1d", 2, "5e43d91982"),
     ]
 }
 

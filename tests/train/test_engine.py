@@ -104,7 +104,9 @@ def test_resume_is_bitwise_identical(tmp_path):
     b = torch.load(tmp_path / "half" / "snapshots" / "it_0000020.pt", weights_only=True)
     for k in a["G"]:
         assert torch.equal(a["G"][k], b["G"][k])
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "full" / "losses.csv"), pd.read_csv(tmp_path / "half" / "losses.csv"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "full" / "losses.csv"), pd.read_csv(tmp_path / "half" / "losses.csv")
+    )
 
 
 def test_divergence_is_recorded_not_raised(tmp_path):
@@ -184,11 +186,16 @@ def test_sigkill_at_20_random_points_loses_only_the_last_interval_and_ends_bitwi
         time.sleep(rng.uniform(0.0, 0.9 * duration))  # forked children skip the import: most kills land mid-run
         os.kill(child.pid, signal.SIGKILL)
         child.join()
-        done = torch.load(d / "ckpt" / "last.pt", weights_only=False)["iteration"] if (d / "ckpt" / "last.pt").exists() else 0
+        done = (
+            torch.load(d / "ckpt" / "last.pt", weights_only=False)["iteration"]
+            if (d / "ckpt" / "last.pt").exists()
+            else 0
+        )
         st = train(d, device="cpu", progress=False, threads=1)
         resumed = st["resumed_from"] or 0
         same = _tensors_equal(d / "ckpt" / "last.pt", ref / "ckpt" / "last.pt") and _tensors_equal(
-            d / "snapshots" / "it_0000120.pt", ref / "snapshots" / "it_0000120.pt")
+            d / "snapshots" / "it_0000120.pt", ref / "snapshots" / "it_0000120.pt"
+        )
         same &= pd.read_csv(d / "losses.csv").equals(pd.read_csv(ref / "losses.csv"))
         ok += bool(same and resumed >= done - cfg["checkpoint_every"] and st["status"] == "completed")
         report.append(f"kill {k}: resumed from it {resumed}, identical={same}")
@@ -207,7 +214,18 @@ def test_sigterm_writes_checkpoint_then_resume_matches_uninterrupted(tmp_path):
     d = tmp_path / "p"
     d.mkdir()
     (d / "config.json").write_text(json.dumps(cfg))
-    cmd = [sys.executable, "-m", "ganrepro.cli", "train", str(d), "--device", "cpu", "--threads", "1", "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ganrepro.cli",
+        "train",
+        str(d),
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--no-progress",
+    ]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not (d / "ckpt" / "last.pt").exists() and time.time() < deadline and proc.poll() is None:
@@ -309,7 +327,6 @@ def test_every_method_has_a_resume_check():
     assert set(RESUME_PRESETS) == set(methods.METHODS.names())
 
 
-
 @pytest.mark.parametrize("method", sorted(RESUME_PRESETS))
 def test_resume_in_a_fresh_process_is_bitwise_identical(method, tmp_path):
     import subprocess
@@ -330,8 +347,18 @@ def test_resume_in_a_fresh_process_is_bitwise_identical(method, tmp_path):
     half = dict(cfg, iterations=2)
     _run(tmp_path / "half", half)
     (tmp_path / "half" / "config.json").write_text(json.dumps(cfg))
-    cmd = [sys.executable, "-m", "ganrepro.cli", "train", str(tmp_path / "half"), "--device", "cpu", "--threads", "1",
-           "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ganrepro.cli",
+        "train",
+        str(tmp_path / "half"),
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--no-progress",
+    ]
     subprocess.run(cmd, check=True, capture_output=True)
     a = torch.load(tmp_path / "full" / "ckpt" / "last.pt", weights_only=False)
     b = torch.load(tmp_path / "half" / "ckpt" / "last.pt", weights_only=False)
@@ -339,4 +366,6 @@ def test_resume_in_a_fresh_process_is_bitwise_identical(method, tmp_path):
         for k in a[net]:
             assert torch.equal(a[net][k], b[net][k]), (net, k)
     assert str(a["method"]["extra"]) == str(b["method"]["extra"])
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "full" / "losses.csv"), pd.read_csv(tmp_path / "half" / "losses.csv"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "full" / "losses.csv"), pd.read_csv(tmp_path / "half" / "losses.csv")
+    )

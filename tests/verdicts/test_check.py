@@ -91,7 +91,8 @@ def test_missing_artifacts_are_not_run(repo_copy):
     code, lines = check(["wgan"])
     assert code == 0
     assert _line(lines, "fig3_critic_gradient_clean", "committed").endswith(
-        "not run (no paper_tables/wgan/reproduced/fig3.csv)")
+        "not run (no paper_tables/wgan/reproduced/fig3.csv)"
+    )
 
 
 def test_keep_records_the_committed_verdicts(wgan_copy):
@@ -107,13 +108,26 @@ def test_keep_records_the_committed_verdicts(wgan_copy):
 def test_published_protocol_mismatch_is_not_comparable(wgan_copy):
     folder = wgan_copy / "paper_tables" / "wgan"
     (folder / "published.csv").write_text(
-        "artifact,key,column,value,std,where,protocol\n"
-        "fig2,modes_wgan,modes,8,,Fig. 2 (p. 9),unstated\n")
+        "artifact,key,column,value,std,where,protocol\nfig2,modes_wgan,modes,8,,Fig. 2 (p. 9),unstated\n"
+    )
     spec = yaml.safe_load((folder / "paper.yaml").read_text())
-    spec["claims"].append({
-        "id": "fig2_published_modes", "artifact": "fig2", "statement": "s", "tolerance_reason": "r",
-        "check": {"type": "published", "key": "modes_wgan", "where": "final and method == 'wgan'",
-                  "value": "modes_covered", "agg": "mean", "tolerance": 0, "requires_protocol": "class_stats500"}})
+    spec["claims"].append(
+        {
+            "id": "fig2_published_modes",
+            "artifact": "fig2",
+            "statement": "s",
+            "tolerance_reason": "r",
+            "check": {
+                "type": "published",
+                "key": "modes_wgan",
+                "where": "final and method == 'wgan'",
+                "value": "modes_covered",
+                "agg": "mean",
+                "tolerance": 0,
+                "requires_protocol": "class_stats500",
+            },
+        }
+    )
     (folder / "paper.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     code, lines = check(["wgan"], committed_only=True)
     assert code == 0

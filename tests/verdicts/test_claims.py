@@ -8,12 +8,26 @@ def _claim(check):
     return {"id": "c", "artifact": "a", "statement": "s", "tolerance_reason": "r", "check": check}
 
 
-DF = pd.DataFrame({"method": ["a", "a", "b", "b"], "iteration": [1, 2, 1, 2], "final": [False, True, False, True],
-                   "modes": [3, 8, 2, 4], "w1": [0.9, 0.2, 0.8, 0.7]})
+DF = pd.DataFrame(
+    {
+        "method": ["a", "a", "b", "b"],
+        "iteration": [1, 2, 1, 2],
+        "final": [False, True, False, True],
+        "modes": [3, 8, 2, 4],
+        "w1": [0.9, 0.2, 0.8, 0.7],
+    }
+)
 
 
 def test_threshold_holds_and_fails():
-    c = {"type": "threshold", "where": "final and method == 'a'", "value": "modes", "agg": "min", "op": ">=", "target": 8}
+    c = {
+        "type": "threshold",
+        "where": "final and method == 'a'",
+        "value": "modes",
+        "agg": "min",
+        "op": ">=",
+        "target": 8,
+    }
     assert evaluate(_claim(c), DF)["verdict"] == "holds"
     c["where"] = "final and method == 'b'"
     r = evaluate(_claim(c), DF)
@@ -21,15 +35,26 @@ def test_threshold_holds_and_fails():
 
 
 def test_tolerance_is_applied():
-    c = {"type": "threshold", "value": "abs(w1 - 0.5)", "agg": "max", "op": "<=", "target": 0.0, "tolerance": 0.39}
+    c = {
+        "type": "threshold",
+        "value": "abs(w1 - 0.5)",
+        "agg": "max",
+        "op": "<=",
+        "target": 0.0,
+        "tolerance": 0.39,
+    }
     assert evaluate(_claim(c), DF)["verdict"] == "fails"
     c["tolerance"] = 0.4
     assert evaluate(_claim(c), DF)["verdict"] == "holds"
 
 
 def test_compare_and_spearman():
-    c = {"type": "compare", "op": "<", "left": {"where": "method == 'b'", "value": "modes", "agg": "mean"},
-         "right": {"where": "method == 'a'", "value": "modes", "agg": "mean"}}
+    c = {
+        "type": "compare",
+        "op": "<",
+        "left": {"where": "method == 'b'", "value": "modes", "agg": "mean"},
+        "right": {"where": "method == 'a'", "value": "modes", "agg": "mean"},
+    }
     assert evaluate(_claim(c), DF)["verdict"] == "holds"
     s = {"type": "spearman", "x": "iteration", "y": "w1", "op": "<=", "target": -0.5}
     r = evaluate(_claim(s), DF)
@@ -39,7 +64,14 @@ def test_compare_and_spearman():
 
 
 def test_not_run_when_missing_or_empty():
-    c = {"type": "threshold", "where": "method == 'zzz'", "value": "modes", "agg": "min", "op": ">=", "target": 0}
+    c = {
+        "type": "threshold",
+        "where": "method == 'zzz'",
+        "value": "modes",
+        "agg": "min",
+        "op": ">=",
+        "target": 0,
+    }
     assert evaluate(_claim(c), None)["verdict"] == "not run"
     assert evaluate(_claim(c), DF)["verdict"] == "not run"
 
@@ -98,8 +130,9 @@ def test_fails_on_every_seed_and_majority_fails():
 
 
 def test_majority_inconclusive_with_an_unjudged_seed():
-    df = pd.DataFrame({"seed": [0, 0, 0, 1, 1, 1, 2, 2], "it": [1, 2, 3, 1, 2, 3, 1, 2],
-                       "w1": [3, 2, 1, 1, 2, 3, 3, 2]})
+    df = pd.DataFrame(
+        {"seed": [0, 0, 0, 1, 1, 1, 2, 2], "it": [1, 2, 3, 1, 2, 3, 1, 2], "w1": [3, 2, 1, 1, 2, 3, 3, 2]}
+    )
     c = _claim({"type": "spearman", "x": "it", "y": "w1", "op": "<=", "target": -0.5})
     c["rule"] = "majority"
     r = evaluate(c, df)  # seed 0 holds, seed 1 fails, seed 2 has 2 rows: not judged
@@ -108,8 +141,14 @@ def test_majority_inconclusive_with_an_unjudged_seed():
 
 
 def test_compare_is_judged_within_each_seed():
-    c = _claim({"type": "compare", "op": "<", "left": {"where": "method == 'b'", "value": "modes", "agg": "mean"},
-                "right": {"where": "method == 'a'", "value": "modes", "agg": "mean"}})
+    c = _claim(
+        {
+            "type": "compare",
+            "op": "<",
+            "left": {"where": "method == 'b'", "value": "modes", "agg": "mean"},
+            "right": {"where": "method == 'a'", "value": "modes", "agg": "mean"},
+        }
+    )
     r = evaluate(c, SEEDS)  # b < a in seeds 0, 1; equal in seed 2
     assert r["seed_verdicts"] == "0:holds 1:holds 2:fails" and r["verdict"] == "inconclusive"
     c["rule"] = "majority"
@@ -124,22 +163,41 @@ def test_no_seed_column_unchanged_and_unknown_rule():
 
 # --- published values ---------------------------------------------------------------------------------------------
 
-PUB = pd.DataFrame({"artifact": ["t1"], "key": ["is_x"], "column": ["IS"], "value": [4.47], "std": [0.23],
-                    "where": ["Table 1, p. 6"], "protocol": ["unstated"]})
-REPRO = pd.DataFrame({"seed": [0, 1, 2], "method": ["x"] * 3, "is_mean": [4.4, 4.5, 4.6],
-                      "metric": ["is50k_10splits"] * 3})
+PUB = pd.DataFrame(
+    {
+        "artifact": ["t1"],
+        "key": ["is_x"],
+        "column": ["IS"],
+        "value": [4.47],
+        "std": [0.23],
+        "where": ["Table 1, p. 6"],
+        "protocol": ["unstated"],
+    }
+)
+REPRO = pd.DataFrame(
+    {"seed": [0, 1, 2], "method": ["x"] * 3, "is_mean": [4.4, 4.5, 4.6], "metric": ["is50k_10splits"] * 3}
+)
 
 
 def _pub(**over):
-    check = {"type": "published", "key": "is_x", "where": "method == 'x'", "value": "is_mean", "agg": "mean",
-             "tolerance": 0.2, **over}
+    check = {
+        "type": "published",
+        "key": "is_x",
+        "where": "method == 'x'",
+        "value": "is_mean",
+        "agg": "mean",
+        "tolerance": 0.2,
+        **over,
+    }
     return _claim(check)
 
 
 def test_published_holds_within_tolerance():
     r = evaluate(_pub(requires_protocol="is50k_10splits"), REPRO, PUB)
     assert r["verdict"] == "holds" and r["reference"] == 4.47 and "Table 1, p. 6" in r["detail"]
-    assert evaluate(_pub(tolerance=0.04), REPRO, PUB)["verdict"] == "inconclusive"  # mean 4.5 holds; seeds 4.4, 4.6 miss
+    assert (
+        evaluate(_pub(tolerance=0.04), REPRO, PUB)["verdict"] == "inconclusive"
+    )  # mean 4.5 holds; seeds 4.4, 4.6 miss
     assert evaluate(_pub(tolerance=0.01), REPRO, PUB)["verdict"] == "fails"
 
 
@@ -168,9 +226,17 @@ def _curves(gp: list[float], wg: list[float], seeds: tuple[int, ...] = (0,)) -> 
 
 def _first_reach_claim(thr: float) -> dict:
     side = {"x": "iteration", "value": "value", "agg": "first_reach", "reach": {"op": "<=", "target": thr}}
-    return {"id": "c", "statement": "", "tolerance_reason": "", "check": {
-        "type": "compare", "op": "<",
-        "left": {"where": "method == 'wgangp'", **side}, "right": {"where": "method == 'wgan'", **side}}}
+    return {
+        "id": "c",
+        "statement": "",
+        "tolerance_reason": "",
+        "check": {
+            "type": "compare",
+            "op": "<",
+            "left": {"where": "method == 'wgangp'", **side},
+            "right": {"where": "method == 'wgan'", **side},
+        },
+    }
 
 
 def test_first_reach_earlier_holds_and_later_fails():
@@ -190,7 +256,9 @@ def test_first_reach_never_reached_is_inf_and_neither_fails():
 
 
 def test_first_reach_per_seed():
-    df = pd.concat([_curves([90, 50, 40, 30], [90, 80, 55, 40], (0,)), _curves([90, 80, 55, 40], [90, 50, 40, 30], (1,))])
+    df = pd.concat(
+        [_curves([90, 50, 40, 30], [90, 80, 55, 40], (0,)), _curves([90, 80, 55, 40], [90, 50, 40, 30], (1,))]
+    )
     res = evaluate(_first_reach_claim(60), df)
     assert res["verdict"] == "inconclusive"
     assert res["seed_measured"] == [200.0, 300.0] and res["seed_reference"] == [300.0, 200.0]
@@ -199,9 +267,17 @@ def test_first_reach_per_seed():
 def test_argmin_and_argmax_of_the_seed_mean_curve():
     df = _curves([5, 3, 4, 6], [5, 4, 3, 2])
     side = {"x": "iteration", "value": "value"}
-    claim = {"id": "c", "statement": "", "tolerance_reason": "", "check": {
-        "type": "compare", "op": "<=", "left": {"where": "method == 'wgangp'", "agg": "argmin", **side},
-        "right": {"where": "method == 'wgan'", "agg": "argmin", **side}}}
+    claim = {
+        "id": "c",
+        "statement": "",
+        "tolerance_reason": "",
+        "check": {
+            "type": "compare",
+            "op": "<=",
+            "left": {"where": "method == 'wgangp'", "agg": "argmin", **side},
+            "right": {"where": "method == 'wgan'", "agg": "argmin", **side},
+        },
+    }
     res = evaluate(claim, df)
     assert (res["verdict"], res["measured"], res["reference"]) == ("holds", 200.0, 400.0)
     claim["check"]["left"]["agg"] = claim["check"]["right"]["agg"] = "argmax"
@@ -210,7 +286,18 @@ def test_argmin_and_argmax_of_the_seed_mean_curve():
 
 
 def test_curve_agg_without_x_is_not_run():
-    claim = {"id": "c", "statement": "", "tolerance_reason": "", "check": {
-        "type": "threshold", "where": "method == 'wgan'", "value": "value", "agg": "argmin", "op": "<=", "target": 1}}
+    claim = {
+        "id": "c",
+        "statement": "",
+        "tolerance_reason": "",
+        "check": {
+            "type": "threshold",
+            "where": "method == 'wgan'",
+            "value": "value",
+            "agg": "argmin",
+            "op": "<=",
+            "target": 1,
+        },
+    }
     res = evaluate(claim, _curves([1, 2], [1, 2]))
     assert res["verdict"] == "not run" and "needs `x`" in res["detail"]

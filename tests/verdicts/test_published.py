@@ -19,7 +19,7 @@ FILES = sorted((ROOT / "paper_tables").glob("*/published.csv"))
 
 # paper -> sha256 of its published.csv, as typed in from the paper
 AS_PRINTED = {
-    "swgan": "e9a001b148831b780faea0cb25d5591acec19947a18026024675676221f72893",   # Table I, classes vs G iteration
+    "swgan": "e9a001b148831b780faea0cb25d5591acec19947a18026024675676221f72893",  # Table I, classes vs G iteration
     "tvwgan": "2a3d87641239df1b797b334c05f2ee936390992e847caf7dd1ad11fca28a0204",  # Table 1, Inception scores
 }
 
@@ -47,7 +47,8 @@ def test_published_numbers_kept_as_printed(path):
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert digest == AS_PRINTED.get(path.parent.name), (
         f"{path} changed (sha256 {digest}). Published numbers are typed in once; if this edit is a deliberate "
-        "correction against the paper, update AS_PRINTED in tests/test_published.py too.")
+        "correction against the paper, update AS_PRINTED in tests/test_published.py too."
+    )
 
 
 def test_tvwgan_table1_values():

@@ -73,7 +73,16 @@ def test_evaluation_spread_is_shown_apart_from_the_seed_spread():
     from ganrepro.verdicts.report import _eval_spread
 
     df = pd.DataFrame({"run": ["a", "a", "b"], "seed": [0, 1, 0], "value": [4.0, 4.2, 3.0], "std": [0.2, 0.4, 9.0]})
-    claim = {"check": {"type": "threshold", "where": "run == 'a'", "value": "value", "agg": "mean", "op": ">=", "target": 4}}
+    claim = {
+        "check": {
+            "type": "threshold",
+            "where": "run == 'a'",
+            "value": "value",
+            "agg": "mean",
+            "op": ">=",
+            "target": 4,
+        }
+    }
     assert "&plusmn; 0.3" in _eval_spread(claim, df)  # mean of the selected rows' split std, not the seed std
     assert _eval_spread(claim, df.drop(columns="std")) == ""
     claim["check"]["type"] = "spearman"
@@ -87,12 +96,28 @@ def test_cost_line_comes_from_the_cost_model_with_its_unit(repo_copy):
     assert _cost_line("wgan") == ""  # no cost model: nothing is claimed
     d = repo_copy / "benchmarks" / "cpu"
     d.mkdir(parents=True)
-    pd.DataFrame([
-        {"paper": "wgan", "counted_in_paper_total": True, "hours": 1.25, "seeds": 3, "basis": "measured (same preset)",
-         "hours_unit": "cpu-hours (train benchmark device)", "git_commit": "abc123"},
-        {"paper": "wgan", "counted_in_paper_total": False, "hours": 100.0, "seeds": 3, "basis": "proxy: x",
-         "hours_unit": "cpu-hours (train benchmark device)", "git_commit": "abc123"},
-    ]).to_csv(d / "cost.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "paper": "wgan",
+                "counted_in_paper_total": True,
+                "hours": 1.25,
+                "seeds": 3,
+                "basis": "measured (same preset)",
+                "hours_unit": "cpu-hours (train benchmark device)",
+                "git_commit": "abc123",
+            },
+            {
+                "paper": "wgan",
+                "counted_in_paper_total": False,
+                "hours": 100.0,
+                "seeds": 3,
+                "basis": "proxy: x",
+                "hours_unit": "cpu-hours (train benchmark device)",
+                "git_commit": "abc123",
+            },
+        ]
+    ).to_csv(d / "cost.csv", index=False)
     line = _cost_line("wgan")
     assert "1.2 cpu-hours" in line and "over 1 runs (0 timed by proxy)" in line and "benchmarks/cpu/cost.csv" in line
     assert _cost_line("swgan") == ""

@@ -45,7 +45,10 @@ def test_control_the_right_spelling_passes(repo_copy):
 
 
 def test_misspelled_column_in_a_where_fails(repo_copy, capsys):
-    _edit(repo_copy, lambda s: _claim(s, "fig2_wgan_no_mode_collapse")["check"].update(where="final and methd == 'wgan'"))
+    _edit(
+        repo_copy,
+        lambda s: _claim(s, "fig2_wgan_no_mode_collapse")["check"].update(where="final and methd == 'wgan'"),
+    )
     assert main(["validate"]) == 2
     assert "methd" in capsys.readouterr().err
 
@@ -63,33 +66,42 @@ def test_wrong_parameter_type_fails(repo_copy, capsys):
     assert "median_filter" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("expr", [
-    "__import__('os').system('touch /tmp/pwned')",
-    "@pd.io.common.os.system('x')",
-    "iteration.__class__",
-    "[c for c in run]",
-    "run[0]",
-    "lambda: 1",
-    "iteration.apply(print)",
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "__import__('os').system('touch /tmp/pwned')",
+        "@pd.io.common.os.system('x')",
+        "iteration.__class__",
+        "[c for c in run]",
+        "run[0]",
+        "lambda: 1",
+        "iteration.apply(print)",
+    ],
+)
 def test_code_in_a_claim_expression_is_refused(expr):
     with pytest.raises(ExpressionError):
         names(expr, "claim x")
 
 
-@pytest.mark.parametrize("expr, cols", [
-    ("final and method == 'wgan'", {"final", "method"}),
-    ("abs(W_measured - W_paper)", {"W_measured", "W_paper"}),
-    ("run == 'dcgan' and iteration == iteration.groupby(run).transform('max')", {"run", "iteration"}),
-    ("run in ['a', 'b'] and not final", {"run", "final"}),
-])
+@pytest.mark.parametrize(
+    "expr, cols",
+    [
+        ("final and method == 'wgan'", {"final", "method"}),
+        ("abs(W_measured - W_paper)", {"W_measured", "W_paper"}),
+        ("run == 'dcgan' and iteration == iteration.groupby(run).transform('max')", {"run", "iteration"}),
+        ("run in ['a', 'b'] and not final", {"run", "final"}),
+    ],
+)
 def test_data_expressions_list_their_columns(expr, cols):
     assert names(expr) == cols
 
 
 def test_code_in_a_claim_fails_validate_before_anything_runs(repo_copy, tmp_path, capsys):
     marker = tmp_path / "pwned"
-    _edit(repo_copy, lambda s: _claim(s, FIG4)["check"].update(where=f"__import__('os').system('touch {marker}') == 0"))
+    _edit(
+        repo_copy,
+        lambda s: _claim(s, FIG4)["check"].update(where=f"__import__('os').system('touch {marker}') == 0"),
+    )
     assert main(["validate"]) == 2
     assert FIG4 in capsys.readouterr().err and not marker.exists()
 

@@ -62,7 +62,12 @@ def _versions() -> dict[str, str]:
 def _provenance(device: str) -> dict[str, Any]:
     hw = {f"hw_{k}": v for k, v in hardware().items() if k not in ("python", "torch", "torch_threads")}
     hw["hw_cpu_model"] = _cpu_model()
-    return {"device": device, **hw, "git_commit": git_commit(), **{f"version_{k}": v for k, v in _versions().items()}}
+    return {
+        "device": device,
+        **hw,
+        "git_commit": git_commit(),
+        **{f"version_{k}": v for k, v in _versions().items()},
+    }
 
 
 def _cpu_model() -> str:
@@ -101,8 +106,14 @@ def _case_setup(preset: str, device: str, tiny: bool, foreach: bool | None):
     size = cfg["G"]["image_size"]
     channels = cfg["G"].get("channels", cfg["D"].get("channels", 3))
     vr = cfg["dataset"].get("value_range")
-    sampler = data.build("standin_images", seed=0, image_size=size, channels=channels, n=max(512, 4 * cfg["batch_size"]),
-                         **({"value_range": vr} if vr else {}))
+    sampler = data.build(
+        "standin_images",
+        seed=0,
+        image_size=size,
+        channels=channels,
+        n=max(512, 4 * cfg["batch_size"]),
+        **({"value_range": vr} if vr else {}),
+    )
     return cfg, method, sampler.to(device)  # as engine.train: resident on the device
 
 
@@ -135,8 +146,14 @@ class _ReferenceBatches:
         import torch
         from torch.utils.data import DataLoader, TensorDataset
 
-        self.loader = DataLoader(TensorDataset(images.cpu()), batch_size=batch_size, shuffle=True, drop_last=True,
-                                 num_workers=workers, generator=torch.Generator().manual_seed(0))
+        self.loader = DataLoader(
+            TensorDataset(images.cpu()),
+            batch_size=batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=workers,
+            generator=torch.Generator().manual_seed(0),
+        )
         self.it = iter(self.loader)
 
     def sample(self, n: int):
@@ -165,8 +182,15 @@ def _time_reference(cfg, method, batches: _ReferenceBatches, device: str, its: i
     return time.perf_counter() - t0
 
 
-def bench_train(device: str = "cpu", cases: list[str] | None = None, its: int = 2, repeats: int = 3,
-                tiny: bool = False, workers: int = 0, threads: int | None = None) -> list[dict[str, Any]]:
+def bench_train(
+    device: str = "cpu",
+    cases: list[str] | None = None,
+    its: int = 2,
+    repeats: int = 3,
+    tiny: bool = False,
+    workers: int = 0,
+    threads: int | None = None,
+) -> list[dict[str, Any]]:
     import torch
 
     from ganrepro.core.device import resolve as resolve_device
@@ -180,7 +204,9 @@ def bench_train(device: str = "cpu", cases: list[str] | None = None, its: int = 
         cfg, fast, sampler = _case_setup(preset, device, tiny, foreach=None)
         _, plain, _ = _case_setup(preset, device, tiny, foreach=False)
         # image data: a DataLoader as the references; toy data: the references' Python generator, i.e. the sampler
-        batches = _ReferenceBatches(sampler.images, cfg["batch_size"], workers) if hasattr(sampler, "images") else sampler
+        batches = (
+            _ReferenceBatches(sampler.images, cfg["batch_size"], workers) if hasattr(sampler, "images") else sampler
+        )
         # warm-up (allocator, cudnn autotune, first DataLoader iterator), then interleaved repeats
         _time_ganrepro(cfg, fast, sampler, device, 1, STEADY_ITERATION)
         _time_reference(cfg, plain, batches, device, 1, STEADY_ITERATION)
@@ -190,18 +216,34 @@ def bench_train(device: str = "cpu", cases: list[str] | None = None, its: int = 
             t_fast.append(_time_ganrepro(cfg, fast, sampler, device, its, at))
             t_ref.append(_time_reference(cfg, plain, batches, device, its, at))
         fast_ips, ref_ips = its / statistics.median(t_fast), its / statistics.median(t_ref)
-        rows.append({
-            "case": case, "preset": preset, "method": cfg["method"]["name"], "G": cfg["G"]["name"],
-            "D": cfg["D"]["name"], "image_size": cfg["G"].get("image_size"), "batch_size": cfg["batch_size"],
-            "n_critic": fast.n_critic(STEADY_ITERATION), "its_per_repeat": its, "repeats": repeats,
-            "ganrepro_its_per_s": round(fast_ips, 4), "reference_its_per_s": round(ref_ips, 4),
-            "speedup": round(fast_ips / ref_ips, 3), "ganrepro_s_per_it": round(1 / fast_ips, 4),
-            "size": "tiny (width 8, batch <= 8): NOT the paper's nets" if tiny else "paper nets and batch size",
-            "data": "stand-in images of the preset's shape", "reference_loader_workers": workers,
-            "torch_threads": torch.get_num_threads(), **_provenance(device),
-        })
-        print(f"train {case:16s} ganrepro {fast_ips:8.3f} it/s  reference {ref_ips:8.3f} it/s  "
-              f"speedup {fast_ips / ref_ips:5.2f}x", flush=True)
+        rows.append(
+            {
+                "case": case,
+                "preset": preset,
+                "method": cfg["method"]["name"],
+                "G": cfg["G"]["name"],
+                "D": cfg["D"]["name"],
+                "image_size": cfg["G"].get("image_size"),
+                "batch_size": cfg["batch_size"],
+                "n_critic": fast.n_critic(STEADY_ITERATION),
+                "its_per_repeat": its,
+                "repeats": repeats,
+                "ganrepro_its_per_s": round(fast_ips, 4),
+                "reference_its_per_s": round(ref_ips, 4),
+                "speedup": round(fast_ips / ref_ips, 3),
+                "ganrepro_s_per_it": round(1 / fast_ips, 4),
+                "size": "tiny (width 8, batch <= 8): NOT the paper's nets" if tiny else "paper nets and batch size",
+                "data": "stand-in images of the preset's shape",
+                "reference_loader_workers": workers,
+                "torch_threads": torch.get_num_threads(),
+                **_provenance(device),
+            }
+        )
+        print(
+            f"train {case:16s} ganrepro {fast_ips:8.3f} it/s  reference {ref_ips:8.3f} it/s  "
+            f"speedup {fast_ips / ref_ips:5.2f}x",
+            flush=True,
+        )
     return rows
 
 
@@ -225,8 +267,9 @@ def _uint8_dataset(images):
     return Uint8Images()
 
 
-def bench_evaluate(device: str = "cpu", n: int = 10_000, batch_size: int = 100,
-                   repeats: int = 1) -> list[dict[str, Any]]:
+def bench_evaluate(
+    device: str = "cpu", n: int = 10_000, batch_size: int = 100, repeats: int = 1
+) -> list[dict[str, Any]]:
     """FID (pytorch-fid) and IS (torch-fidelity) of n generated 32x32 images: ganrepro's metric functions vs the
     libraries called directly on the same in-memory images with the same weights file (official when present,
     else the labelled random stand-in; the timing does not depend on the weights' values)."""
@@ -246,33 +289,49 @@ def bench_evaluate(device: str = "cpu", n: int = 10_000, batch_size: int = 100,
     w_fid = inc.resolve_weights(inc.PYTORCH_FID, scale="smoke")
     w_is = inc.resolve_weights(inc.TORCH_FIDELITY, scale="smoke")
     vr = (-1.0, 1.0)
-    ref_feats = inc.extract_features(torch.rand(n, 3, 32, 32, generator=g) * 2 - 1, w_fid, value_range=vr, device=dev,
-                                     batch_size=batch_size, progress=False)["2048"]  # untimed: cached in real use
+    ref_feats = inc.extract_features(
+        torch.rand(n, 3, 32, 32, generator=g) * 2 - 1,
+        w_fid,
+        value_range=vr,
+        device=dev,
+        batch_size=batch_size,
+        progress=False,
+    )["2048"]  # untimed: cached in real use
     mu_r, sigma_r = fidm.statistics(ref_feats)
     ref = fidm.ReferenceStats(mu_r, sigma_r, "benchmark reference (random images)", n=n)
     with inc._pytorch_fid_loads_from(w_fid.path):  # pytorch-fid's own model class, given the same weights file
         direct_net = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]]).eval().to(dev)
 
     def ours_fid() -> float:
-        return fidm.compute_fid(images, ref, w_fid, value_range=vr, device=dev, batch_size=batch_size,
-                                progress=False)["value"]
+        return fidm.compute_fid(images, ref, w_fid, value_range=vr, device=dev, batch_size=batch_size, progress=False)[
+            "value"
+        ]
 
     def direct_fid() -> float:  # what pytorch-fid's calculate_activation_statistics does, minus the file reading
         acts = []
         with torch.no_grad():
             for i in range(0, n, batch_size):
-                acts.append(direct_net(((images[i:i + batch_size] + 1) / 2).to(dev))[0].squeeze(-1).squeeze(-1).cpu().numpy())
+                acts.append(
+                    direct_net(((images[i : i + batch_size] + 1) / 2).to(dev))[0].squeeze(-1).squeeze(-1).cpu().numpy()
+                )
         a = np.concatenate(acts)
         return float(calculate_frechet_distance(a.mean(0), np.cov(a, rowvar=False), mu_r, sigma_r))
 
     def ours_is() -> float:
-        return isc.inception_score(images, w_is, value_range=vr, device=dev, batch_size=batch_size,
-                                   progress=False)["value"]
+        return isc.inception_score(images, w_is, value_range=vr, device=dev, batch_size=batch_size, progress=False)[
+            "value"
+        ]
 
     def direct_is() -> float:
         out = torch_fidelity.calculate_metrics(
-            input1=_uint8_dataset(images), isc=True, feature_extractor_weights_path=str(w_is.path),
-            cuda=dev.type == "cuda", batch_size=batch_size, verbose=False, cache=False)
+            input1=_uint8_dataset(images),
+            isc=True,
+            feature_extractor_weights_path=str(w_is.path),
+            cuda=dev.type == "cuda",
+            batch_size=batch_size,
+            verbose=False,
+            cache=False,
+        )
         return float(out["inception_score_mean"])
 
     rows = []
@@ -287,30 +346,67 @@ def bench_evaluate(device: str = "cpu", n: int = 10_000, batch_size: int = 100,
             v_direct = direct()
             t_direct.append(time.perf_counter() - t0)
         a, b = statistics.median(t_ours), statistics.median(t_direct)
-        rows.append({"metric": metric, "n_images": n, "batch_size": batch_size, "repeats": repeats,
-                     "ganrepro_s": round(a, 3), "direct_s": round(b, 3), "ratio_ganrepro_over_direct": round(a / b, 3),
-                     "ganrepro_value": v_ours, "direct_value": v_direct,
-                     "weights": "official" if (w_fid.official if metric == "fid" else w_is.official)
-                     else "random stand-in (timing only; values meaningless)",
-                     "direct": "pytorch_fid InceptionV3 + calculate_frechet_distance" if metric == "fid"
-                     else "torch_fidelity.calculate_metrics(isc=True, cache=False)",
-                     **_provenance(str(dev))})
-        print(f"eval  {metric:4s} n={n}: ganrepro {a:7.2f} s  direct {b:7.2f} s  ratio {a / b:5.2f}  "
-              f"(values {v_ours:.4f} vs {v_direct:.4f})", flush=True)
+        rows.append(
+            {
+                "metric": metric,
+                "n_images": n,
+                "batch_size": batch_size,
+                "repeats": repeats,
+                "ganrepro_s": round(a, 3),
+                "direct_s": round(b, 3),
+                "ratio_ganrepro_over_direct": round(a / b, 3),
+                "ganrepro_value": v_ours,
+                "direct_value": v_direct,
+                "weights": "official"
+                if (w_fid.official if metric == "fid" else w_is.official)
+                else "random stand-in (timing only; values meaningless)",
+                "direct": "pytorch_fid InceptionV3 + calculate_frechet_distance"
+                if metric == "fid"
+                else "torch_fidelity.calculate_metrics(isc=True, cache=False)",
+                **_provenance(str(dev)),
+            }
+        )
+        print(
+            f"eval  {metric:4s} n={n}: ganrepro {a:7.2f} s  direct {b:7.2f} s  ratio {a / b:5.2f}  "
+            f"(values {v_ours:.4f} vs {v_direct:.4f})",
+            flush=True,
+        )
     return rows
 
 
 # --- dag ------------------------------------------------------------------------------------------------
 def _synthetic_paper(n_runs: int) -> dict[str, Any]:
     """A paper.yaml with n_runs distinct toy runs (one seed each) and one artifact over all of them."""
-    runs = {f"r{i:04d}": {"method": "wgan", "dataset": "8gaussians", "G": {"name": "toy_mlp_g"},
-                          "D": {"name": "toy_mlp_d"}, "batch_size": 64, "iterations": 1000 + i,
-                          "accelerator": "cpu"} for i in range(n_runs)}
-    return {"paper": "bench_synthetic", "title": "synthetic DAG-size benchmark", "citation": "none", "source": "none",
-            "runs": runs,
-            "artifacts": {"all": {"kind": "loss_curve", "title": "all runs", "where": "-", "paper_says": "-",
-                                  "runs": list(runs), "params": {"columns": ["W_estimate"]}}},
-            "claims": []}
+    runs = {
+        f"r{i:04d}": {
+            "method": "wgan",
+            "dataset": "8gaussians",
+            "G": {"name": "toy_mlp_g"},
+            "D": {"name": "toy_mlp_d"},
+            "batch_size": 64,
+            "iterations": 1000 + i,
+            "accelerator": "cpu",
+        }
+        for i in range(n_runs)
+    }
+    return {
+        "paper": "bench_synthetic",
+        "title": "synthetic DAG-size benchmark",
+        "citation": "none",
+        "source": "none",
+        "runs": runs,
+        "artifacts": {
+            "all": {
+                "kind": "loss_curve",
+                "title": "all runs",
+                "where": "-",
+                "paper_says": "-",
+                "runs": list(runs),
+                "params": {"columns": ["W_estimate"]},
+            }
+        },
+        "claims": [],
+    }
 
 
 def _dry_run(root: Path, config: list[str]) -> tuple[float, int]:
@@ -344,16 +440,33 @@ def bench_dag(n_runs: int = 1000) -> list[dict[str, Any]]:
         (root / "paper_tables" / "bench_synthetic" / "paper.yaml").write_text(yaml.safe_dump(_synthetic_paper(n_runs)))
         papers = sorted(p.name for p in (src / "paper_tables").iterdir() if (p / "paper.yaml").exists())
         configs = {
-            "paper_scale_all_papers_3_seeds": ["scale=paper", f"papers=[{','.join(papers)}]", "seeds=[0,1,2]"],
-            f"synthetic_{n_runs}_runs": ["scale=paper", "papers=[bench_synthetic]", "seeds=[0]", "classifiers=[]"],
+            "paper_scale_all_papers_3_seeds": [
+                "scale=paper",
+                f"papers=[{','.join(papers)}]",
+                "seeds=[0,1,2]",
+            ],
+            f"synthetic_{n_runs}_runs": [
+                "scale=paper",
+                "papers=[bench_synthetic]",
+                "seeds=[0]",
+                "classifiers=[]",
+            ],
         }
         for name, config in configs.items():
             for cache in ("cold", "warm"):
                 if cache == "cold":
                     shutil.rmtree(root / ".snakemake", ignore_errors=True)
                 wall, jobs = _dry_run(root, config)
-                rows.append({"dag": name, "plan_cache": cache, "snakemake_n_s": round(wall, 3), "jobs": jobs,
-                             "config": " ".join(config), **_provenance("cpu")})
+                rows.append(
+                    {
+                        "dag": name,
+                        "plan_cache": cache,
+                        "snakemake_n_s": round(wall, 3),
+                        "jobs": jobs,
+                        "config": " ".join(config),
+                        **_provenance("cpu"),
+                    }
+                )
                 print(f"dag   {name:34s} {cache}: snakemake -n {wall:6.2f} s for {jobs} jobs", flush=True)
     return rows
 
@@ -388,7 +501,7 @@ def _basis(run_cfg: dict[str, Any], train: Any) -> tuple[str, float, str]:
     r = cands[0]
     scale = (n_critic + 1) / (r.n_critic + 1)  # cost ~ critic steps + generator step
     if not toy and r.image_size:
-        scale *= px / float(r.image_size ** 2)
+        scale *= px / float(r.image_size**2)
     return r.case, r.ganrepro_s_per_it * scale, f"proxy: {r.case} x {scale:.2f} (critic steps and pixels)"
 
 
@@ -454,15 +567,25 @@ def cost_model(train_csv: Path, seeds: int = 3) -> list[dict[str, Any]]:
                 run = runs[0]
                 case, s_it, how = _basis(run.config, train)
                 hours = run.config["iterations"] * s_it * seeds / 3600
-                rows.append({
-                    "paper": paper.name, "artifact": art.name, "run": key, "run_id": run.run_id,
-                    "counted_in_paper_total": run.run_id not in seen, "dataset": run.config["dataset"]["name"],
-                    "iterations": run.config["iterations"],
-                    "seeds": seeds, "accelerator": run.config["accelerator"], "basis_case": case,
-                    "s_per_g_iteration": round(s_it, 5), "basis": how, "hours": round(hours, 4),
-                    "hours_unit": f"{device}-hours (train benchmark device)",
-                    "git_commit": train["git_commit"].iloc[0],
-                })
+                rows.append(
+                    {
+                        "paper": paper.name,
+                        "artifact": art.name,
+                        "run": key,
+                        "run_id": run.run_id,
+                        "counted_in_paper_total": run.run_id not in seen,
+                        "dataset": run.config["dataset"]["name"],
+                        "iterations": run.config["iterations"],
+                        "seeds": seeds,
+                        "accelerator": run.config["accelerator"],
+                        "basis_case": case,
+                        "s_per_g_iteration": round(s_it, 5),
+                        "basis": how,
+                        "hours": round(hours, 4),
+                        "hours_unit": f"{device}-hours (train benchmark device)",
+                        "git_commit": train["git_commit"].iloc[0],
+                    }
+                )
                 seen.add(run.run_id)
     return rows
 
@@ -492,16 +615,20 @@ def _plot(df, what: str, path: Path) -> None:
         ax.bar([f"{m} ganrepro" for m in df["metric"]], df["ganrepro_s"], label="ganrepro")
         ax.bar([f"{m} direct" for m in df["metric"]], df["direct_s"], label="library called directly")
         ax.set_ylabel(f"seconds for {int(df['n_images'].iloc[0])} images")
-        ax.set_title("evaluation: " + ", ".join(f"{m} {r:.2f}x" for m, r in
-                                                 zip(df["metric"], df["ratio_ganrepro_over_direct"], strict=True)),
-                     fontsize=9)
+        ax.set_title(
+            "evaluation: "
+            + ", ".join(f"{m} {r:.2f}x" for m, r in zip(df["metric"], df["ratio_ganrepro_over_direct"], strict=True)),
+            fontsize=9,
+        )
         ax.legend(fontsize=8)
     elif what == "cost":
         counted = df[df["counted_in_paper_total"]]
         tot = counted.groupby("paper")["hours"].sum()
         ax.barh(list(tot.index), list(tot.values))
-        ax.set_xlabel(f"{df['hours_unit'].iloc[0]} for {df['seeds'].iloc[0]} seeds (training only); "
-                      f"total {tot.sum():.1f}", fontsize=8)
+        ax.set_xlabel(
+            f"{df['hours_unit'].iloc[0]} for {df['seeds'].iloc[0]} seeds (training only); total {tot.sum():.1f}",
+            fontsize=8,
+        )
     elif what == "train":
         x = range(len(df))
         ax.bar([i - 0.2 for i in x], df["ganrepro_its_per_s"], width=0.4, label="ganrepro")

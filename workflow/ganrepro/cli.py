@@ -105,10 +105,18 @@ def cmd_train(args: argparse.Namespace) -> None:
     cfg = load_config()  # device, data_root, sources, progress: where and how to run, not what the run is
     data_root = args.data_root if args.data_root is not None else resolve_data_root(cfg["data_root"])
     sources = _sources(args.sources)
-    st = train(args.run_dir, device=args.device or cfg["device"], progress=_progress(args, cfg),
-               threads=args.threads, data_root=data_root, sources=sources if sources is not None else cfg["sources"])
-    print(f"{args.run_dir}: {st['status']} after {st['iterations_done']} iterations "
-          f"({st['wall_time_s']:.1f} s, {st['its_per_s']} it/s)")
+    st = train(
+        args.run_dir,
+        device=args.device or cfg["device"],
+        progress=_progress(args, cfg),
+        threads=args.threads,
+        data_root=data_root,
+        sources=sources if sources is not None else cfg["sources"],
+    )
+    print(
+        f"{args.run_dir}: {st['status']} after {st['iterations_done']} iterations "
+        f"({st['wall_time_s']:.1f} s, {st['its_per_s']} it/s)"
+    )
 
 
 def cmd_classifier(args: argparse.Namespace) -> None:
@@ -118,11 +126,20 @@ def cmd_classifier(args: argparse.Namespace) -> None:
     cfg, plan = _plan(args)
     out = Path(args.out_dir)
     if out.name not in plan.classifiers:
-        raise GanreproError(f"classifier {out.name!r} is not in the current plan ({', '.join(plan.classifiers) or 'none'}); "
-                            "see `ganrepro plan` and config key 'classifiers'")
+        raise GanreproError(
+            f"classifier {out.name!r} is not in the current plan ({', '.join(plan.classifiers) or 'none'}); "
+            "see `ganrepro plan` and config key 'classifiers'"
+        )
     c = plan.classifiers[out.name]
-    r = train_classifier(out, c["dataset"], c["scale"], resolve_data_root(cfg["data_root"]), cfg.get("sources") or {},
-                         device=args.device or cfg["device"], progress=_progress(args, cfg))
+    r = train_classifier(
+        out,
+        c["dataset"],
+        c["scale"],
+        resolve_data_root(cfg["data_root"]),
+        cfg.get("sources") or {},
+        device=args.device or cfg["device"],
+        progress=_progress(args, cfg),
+    )
     print(f"{out.name}: test accuracy {r['test_accuracy']:.4f} (target {r['target']}); data: {r['data']}")
 
 
@@ -135,12 +152,22 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     run_dir = Path(args.run_dir)
     key = f"{run_dir.name}/{args.eval_id}"
     if key not in plan.evals:
-        raise GanreproError(f"evaluation {key!r} is not in the current plan; see `ganrepro plan` (metrics per artifact)")
+        raise GanreproError(
+            f"evaluation {key!r} is not in the current plan; see `ganrepro plan` (metrics per artifact)"
+        )
     ev = plan.evals[key]
     clf = paths.classifier_dir(ev.classifier) / "model.pt" if ev.classifier else None
-    df = evaluate_run(run_dir, ev.metric, ev.overrides, classifier=clf, data_root=resolve_data_root(cfg["data_root"]),
-                      sources=cfg.get("sources") or {}, device=args.device or cfg["device"], progress=_progress(args, cfg),
-                      cache_dir=paths.at_root(paths.METRIC_CACHE))
+    df = evaluate_run(
+        run_dir,
+        ev.metric,
+        ev.overrides,
+        classifier=clf,
+        data_root=resolve_data_root(cfg["data_root"]),
+        sources=cfg.get("sources") or {},
+        device=args.device or cfg["device"],
+        progress=_progress(args, cfg),
+        cache_dir=paths.at_root(paths.METRIC_CACHE),
+    )
     print(f"{key}: {len(df)} snapshots scored")
 
 
@@ -149,7 +176,9 @@ def cmd_artifact(args: argparse.Namespace) -> None:
 
     cfg, plan = _plan(args)
     prov = build(plan.artifact(args.paper, args.artifact), cfg["scale"], cfg["seeds"])
-    print(f"wrote results/paper_tables/{args.paper}/{args.artifact}.{{csv,png,provenance.json}} (scale={prov['scale']})")
+    print(
+        f"wrote results/paper_tables/{args.paper}/{args.artifact}.{{csv,png,provenance.json}} (scale={prov['scale']})"
+    )
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -189,8 +218,14 @@ def cmd_prefetch(args: argparse.Namespace) -> None:
     manifest = assets.load_manifest()
     extra = list(manifest) if args.all else sorted(set(args.assets or []) | set(needed_assets))
     data_root, sources = assets.resolve_data_root(cfg["data_root"]), cfg["sources"]
-    rows, ok = assets.prefetch(datasets, data_root, sources, allow_download=cfg["allow_download"], extra_assets=extra,
-                               progress=cfg.get("progress", True))
+    rows, ok = assets.prefetch(
+        datasets,
+        data_root,
+        sources,
+        allow_download=cfg["allow_download"],
+        extra_assets=extra,
+        progress=cfg.get("progress", True),
+    )
     print(f"datasets: {', '.join(datasets) or 'none'}; data_root: {data_root}; allow_download: {cfg['allow_download']}")
     print(assets.format_table(rows))
     if args.pin:
@@ -199,7 +234,9 @@ def cmd_prefetch(args: argparse.Namespace) -> None:
         print("\n".join(f"  {line}" for line in lines))
     bad = [r for r in rows if r["status"] not in ("ok", "UNPINNED")]
     if bad:
-        raise GanreproError(f"{len(bad)} asset(s) missing or failing their checks:\n" + "\n".join(r["detail"] for r in bad))
+        raise GanreproError(
+            f"{len(bad)} asset(s) missing or failing their checks:\n" + "\n".join(r["detail"] for r in bad)
+        )
     if args.marker:
         assets.write_marker(args.marker, ok)
         print(f"wrote {args.marker}")
@@ -215,9 +252,11 @@ def cmd_validate(args: argparse.Namespace) -> None:
     for scale in ("smoke", "paper"):
         if scale != cfg["scale"]:
             validate_plan(build_plan({**cfg, "scale": scale}))
-    print(f"config and {len(plan.papers)} paper spec(s) are valid at smoke and paper scale: "
-          f"{len(plan.artifacts())} artifacts, {len(plan.runs)} runs at {cfg['scale']} scale, {n} claims "
-          "whose every column exists")
+    print(
+        f"config and {len(plan.papers)} paper spec(s) are valid at smoke and paper scale: "
+        f"{len(plan.artifacts())} artifacts, {len(plan.runs)} runs at {cfg['scale']} scale, {n} claims "
+        "whose every column exists"
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -233,8 +272,15 @@ def cmd_bench(args: argparse.Namespace) -> None:
         torch.set_num_threads(args.threads)
     what = args.what or ["train", "evaluate", "dag"]
     if "train" in what:
-        rows = bench.bench_train(args.device, args.cases, its=args.its, repeats=args.repeats, tiny=args.tiny,
-                                 workers=args.workers, threads=args.threads)
+        rows = bench.bench_train(
+            args.device,
+            args.cases,
+            its=args.its,
+            repeats=args.repeats,
+            tiny=args.tiny,
+            workers=args.workers,
+            threads=args.threads,
+        )
         print(f"wrote {bench.write(rows, 'train', out)}")
     if "evaluate" in what:
         rows = bench.bench_evaluate(args.device, n=args.eval_images, batch_size=args.eval_batch, repeats=args.repeats)
@@ -257,8 +303,11 @@ def main(argv: list[str] | None = None) -> int:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ap.add_argument("--debug", action="store_true",
-                    help="show the full traceback of an error (also: GANREPRO_DEBUG=1 in the environment)")
+    ap.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the full traceback of an error (also: GANREPRO_DEBUG=1 in the environment)",
+    )
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="SUBCOMMAND")
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -279,23 +328,38 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--data-root", default=None, help="folder with datasets (default: config/config.yaml data_root)")
-    p.add_argument("--sources", nargs="*", metavar="DATASET=FOLDER",
-                   help="per-dataset folders (or one JSON object); default: config/config.yaml sources")
+    p.add_argument(
+        "--sources",
+        nargs="*",
+        metavar="DATASET=FOLDER",
+        help="per-dataset folders (or one JSON object); default: config/config.yaml sources",
+    )
     p.set_defaults(fn=cmd_train)
-    p = with_config(sub.add_parser("classifier", help="train a LeNet-5 classifier folder of the plan; fails below its target"))
+    p = with_config(
+        sub.add_parser("classifier", help="train a LeNet-5 classifier folder of the plan; fails below its target")
+    )
     p.add_argument("out_dir", help="results/classifiers/<id> (see `ganrepro plan`)")
     p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="default: config key device")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(fn=cmd_classifier)
-    p = with_config(sub.add_parser("evaluate", help="score every snapshot of a run with one metric protocol of the plan"))
+    p = with_config(
+        sub.add_parser("evaluate", help="score every snapshot of a run with one metric protocol of the plan")
+    )
     p.add_argument("run_dir", help="results/runs/<run_id>")
     p.add_argument("eval_id", help="metric name (plus -<hash> when overridden); see `ganrepro plan`")
     p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="default: config key device")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(fn=cmd_evaluate)
-    p = with_config(sub.add_parser("prefetch", help="fetch (if allow_download) and verify the files the planned runs need"))
+    p = with_config(
+        sub.add_parser("prefetch", help="fetch (if allow_download) and verify the files the planned runs need")
+    )
     p.add_argument("--datasets", nargs="*", metavar="NAME", help="these datasets instead of the plan's")
-    p.add_argument("--assets", nargs="*", metavar="ASSET", help="also these assets of config/assets.yaml (e.g. Inception weights)")
+    p.add_argument(
+        "--assets",
+        nargs="*",
+        metavar="ASSET",
+        help="also these assets of config/assets.yaml (e.g. Inception weights)",
+    )
     p.add_argument("--all", action="store_true", help="every asset in config/assets.yaml")
     p.add_argument("--pin", action="store_true", help="print the full sha256 of assets whose digest is not pinned yet")
     p.add_argument("--marker", help="write this file listing the verified assets (used by the Snakemake rule)")
@@ -306,18 +370,26 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_artifact)
     p = with_config(sub.add_parser("report", help="write results/report/index.html with claim verdicts"))
     p.set_defaults(fn=cmd_report)
-    p = sub.add_parser("keep", help="copy a paper's non-smoke artifacts + provenance into paper_tables/<paper>/reproduced/")
+    p = sub.add_parser(
+        "keep", help="copy a paper's non-smoke artifacts + provenance into paper_tables/<paper>/reproduced/"
+    )
     p.add_argument("paper")
     p.add_argument("artifacts", nargs="*", help="only these artifacts (default: all the paper declares)")
     p.add_argument("--force", action="store_true", help="skip artifacts that have not been built")
     p.set_defaults(fn=cmd_keep)
     p = sub.add_parser(
-        "bench", help="time training (ganrepro vs a reference-style loop) and DAG planning; results/bench/*.csv",
+        "bench",
+        help="time training (ganrepro vs a reference-style loop) and DAG planning; results/bench/*.csv",
         description="Time ganrepro's training iteration against a reference-style loop (DataLoader, host sync "
-                    "every step, plain optimizers; same nets and method code) per paper preset, and `snakemake -n` "
-                    "for the full DAG and a synthetic 1,000-run paper. Medians of interleaved repeats after warm-up.")
-    p.add_argument("what", nargs="*", choices=["train", "evaluate", "dag", "cost"],
-                   help="train, evaluate, dag (default: all three); cost: hours per paper and artifact from train.csv")
+        "every step, plain optimizers; same nets and method code) per paper preset, and `snakemake -n` "
+        "for the full DAG and a synthetic 1,000-run paper. Medians of interleaved repeats after warm-up.",
+    )
+    p.add_argument(
+        "what",
+        nargs="*",
+        choices=["train", "evaluate", "dag", "cost"],
+        help="train, evaluate, dag (default: all three); cost: hours per paper and artifact from train.csv",
+    )
     p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="default: config key device")
     from ganrepro.bench import TRAIN_CASES
 
@@ -334,7 +406,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train-csv", help="timings for `cost` (default: <out>/train.csv)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per run in the cost model (default 3)")
     p.set_defaults(fn=cmd_bench)
-    p = with_config(sub.add_parser("check", help="judge every claim on committed (and fresh) results; exit 1 if any fails"))
+    p = with_config(
+        sub.add_parser("check", help="judge every claim on committed (and fresh) results; exit 1 if any fails")
+    )
     p.add_argument("--paper", nargs="+", metavar="P", help="these papers (default: config key 'papers')")
     p.add_argument("--committed-only", action="store_true", help="only paper_tables/<paper>/reproduced/, not results/")
     p.set_defaults(fn=cmd_check)
@@ -361,12 +435,16 @@ def user_message(e: BaseException) -> str:
         return str(e)
     if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
         where = f" while writing {e.filename}" if e.filename else ""
-        return (f"no space left on the device{where}; earlier outputs are intact (writes are atomic). "
-                "Free some space (df -h) and rerun the same command")
+        return (
+            f"no space left on the device{where}; earlier outputs are intact (writes are atomic). "
+            "Free some space (df -h) and rerun the same command"
+        )
     if isinstance(e, OSError) and e.filename:
         return f"{e.strerror or type(e).__name__}: {e.filename} (check that the path exists and is readable/writable)"
-    return (f"internal error {type(e).__name__}: {e}. This is a bug in ganrepro: rerun with --debug "
-            "(or GANREPRO_DEBUG=1 under Snakemake) and report the traceback")
+    return (
+        f"internal error {type(e).__name__}: {e}. This is a bug in ganrepro: rerun with --debug "
+        "(or GANREPRO_DEBUG=1 under Snakemake) and report the traceback"
+    )
 
 
 if __name__ == "__main__":

@@ -96,7 +96,8 @@ def _bn_critic():
 
 @pytest.mark.parametrize("critic", [None, _bn_critic], ids=["toy", "batchnorm"])
 def test_generator_gradient_reduces_to_scaled_wgan_gradient(monkeypatch, critic):
-    # docs/references.md §5.3 unit test (a): beta = 0, h -> 0 (K = I): grad_theta L = alpha/m * grad_theta of WGAN's G loss
+    # docs/references.md §5.3 unit test (a): beta = 0, h -> 0 (K = I): grad_theta L = alpha/m * grad_theta of WGAN's G
+    # loss
     # (mean f_code(G(z)) in our sign convention = -mean f_paper(G(z))) on the same z. With a train-mode BN
     # critic the cross-sample terms are included in both.
     sw = make_method("swgan", D=critic() if critic else None, beta=0.0, alpha=2.0)

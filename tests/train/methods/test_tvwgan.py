@@ -46,9 +46,7 @@ def test_no_critic_gradient_once_every_gap_exceeds_delta(pairing):
     d_real = torch.tensor([5.0, 7.0, 1.5], requires_grad=True)
     d_fake = torch.tensor([1.0, 2.0, 0.0], requires_grad=True)
     critic_loss(d_real, d_fake, delta=3.0, lam=1.0, pairing="per_sample").backward()
-    assert torch.allclose(d_real.grad, torch.tensor([0.0, 0.0, -2 / 3])) and torch.allclose(
-        d_fake.grad, -d_real.grad
-    )
+    assert torch.allclose(d_real.grad, torch.tensor([0.0, 0.0, -2 / 3])) and torch.allclose(d_fake.grad, -d_real.grad)
 
 
 class _Linear(nn.Module):

@@ -27,7 +27,12 @@ def test_wgan_logs_w_estimate_as_minus_loss_d():
 
 
 def test_wgan_adam_variant_is_config_only():
-    adam = {"name": "adam", "lr": 5e-5, "betas": [0.5, 0.999], "eps": 1e-8}  # WG --adam (docs/references.md §1.1)
+    adam = {
+        "name": "adam",
+        "lr": 5e-5,
+        "betas": [0.5, 0.999],
+        "eps": 1e-8,
+    }  # WG --adam (docs/references.md §1.1)
     m = make_method("wgan", optimizer_D=adam, optimizer_G=adam)
     for opt in (m.opt_D, m.opt_G):
         assert type(opt) is torch.optim.Adam
@@ -55,9 +60,7 @@ def test_wgan_clips_every_critic_parameter_including_batchnorm():
         for p in D.parameters():
             p.copy_(torch.randint(0, 2, p.shape, generator=gen).float() * 2 - 1)
     at_forward = []  # max |param| per parameter when the critic's forward starts, i.e. after the clamp
-    D.register_forward_pre_hook(
-        lambda mod, inp: at_forward.append([p.abs().max().item() for p in mod.parameters()])
-    )
+    D.register_forward_pre_hook(lambda mod, inp: at_forward.append([p.abs().max().item() for p in mod.parameters()]))
     names = [n for n, _ in D.named_parameters()]
     assert "net.1.weight" in names and "net.1.bias" in names and bn.weight.abs().max() == 1.0
     afters = []

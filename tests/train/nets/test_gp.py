@@ -39,9 +39,7 @@ def test_param_counts_match_reference(name: str, expected: int) -> None:
         ("gp_cifar_d", False, 2 * (256 + 512)),  # after convs 2 and 3, every mode but wgan-gp
     ],
 )
-def test_bn_switch_changes_the_count_by_the_bn_parameters(
-    name: str, bn_default: bool, bn_params: int
-) -> None:
+def test_bn_switch_changes_the_count_by_the_bn_parameters(name: str, bn_default: bool, bn_params: int) -> None:
     with_bn = nets.n_params(nets.build(name, bn=True))
     without = nets.n_params(nets.build(name, bn=False))
     assert with_bn - without == bn_params

@@ -53,8 +53,12 @@ class ArtifactKind:
     def resolve_params(self, given: dict[str, Any] | None, where: str) -> dict[str, Any]:
         """The artifact's params validated against the declaration, with the defaults filled in."""
         given = dict(given or {})
-        schema = {"type": "object", "additionalProperties": False, "required": list(self.required),
-                  "properties": self.params}
+        schema = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": list(self.required),
+            "properties": self.params,
+        }
         errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(given), key=lambda e: list(e.path))
         if errors:
             e = errors[0]
@@ -70,8 +74,13 @@ class ArtifactKind:
         return ["scale", *cols]
 
 
-def kind(name: str, *, columns: Columns, params: dict[str, dict[str, Any]] | None = None,
-         required: Sequence[str] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def kind(
+    name: str,
+    *,
+    columns: Columns,
+    params: dict[str, dict[str, Any]] | None = None,
+    required: Sequence[str] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a builder as artifact kind `name` with its parameters and output columns."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -176,7 +185,6 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
 
     plt.close(fig)
     return prov
-
 
 
 # one module per kind; importing it registers the kind

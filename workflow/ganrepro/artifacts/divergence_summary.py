@@ -24,9 +24,25 @@ from ganrepro.core.errors import GanreproError
 
 @kind(
     "divergence_summary",
-    params={"column": {"type": "string", "default": "loss_D"}, "window": {"type": "integer", "minimum": 1, "default": 100}},
-    columns=[*IDENT, "status", "diverged", "diverged_at", "divergence_reason", "iterations_done", "iterations_planned",
-             "column", "last_iteration", "final_value", "max_abs", "rolling_std", "window_rows"],
+    params={
+        "column": {"type": "string", "default": "loss_D"},
+        "window": {"type": "integer", "minimum": 1, "default": 100},
+    },
+    columns=[
+        *IDENT,
+        "status",
+        "diverged",
+        "diverged_at",
+        "divergence_reason",
+        "iterations_done",
+        "iterations_planned",
+        "column",
+        "last_iteration",
+        "final_value",
+        "max_abs",
+        "rolling_std",
+        "window_rows",
+    ],
 )
 def divergence_summary(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Did each run diverge, when and why (TV-WGAN Figs. 2/4: GP-WGAN explosion / fluctuation), and how much
@@ -48,20 +64,30 @@ def divergence_summary(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
             st = status_of(r)
             df = losses(r)
             if col not in df.columns:
-                raise GanreproError(f"{r.dir / 'losses.csv'} has no column {col!r} (run {r.run_id}); "
-                                    f"logged columns: {', '.join(c for c in df.columns if c != 'iteration')}")
+                raise GanreproError(
+                    f"{r.dir / 'losses.csv'} has no column {col!r} (run {r.run_id}); "
+                    f"logged columns: {', '.join(c for c in df.columns if c != 'iteration')}"
+                )
             v = finite_values(df[col])
             fin = v.dropna()
             tail = fin.tail(window)
-            rows.append({**ident(key, r), "status": st.get("status"), "diverged": st.get("status") == "diverged",
-                         "diverged_at": st.get("diverged_at"), "divergence_reason": st.get("divergence_reason"),
-                         "iterations_done": st.get("iterations_done"),
-                         "iterations_planned": st.get("iterations_planned"), "column": col,
-                         "last_iteration": int(df["iteration"].iloc[-1]) if len(df) else np.nan,
-                         "final_value": float(fin.iloc[-1]) if len(fin) else np.nan,
-                         "max_abs": float(fin.abs().max()) if len(fin) else np.nan,
-                         "rolling_std": float(tail.std()) if len(tail) > 1 else np.nan,
-                         "window_rows": len(tail)})
+            rows.append(
+                {
+                    **ident(key, r),
+                    "status": st.get("status"),
+                    "diverged": st.get("status") == "diverged",
+                    "diverged_at": st.get("diverged_at"),
+                    "divergence_reason": st.get("divergence_reason"),
+                    "iterations_done": st.get("iterations_done"),
+                    "iterations_planned": st.get("iterations_planned"),
+                    "column": col,
+                    "last_iteration": int(df["iteration"].iloc[-1]) if len(df) else np.nan,
+                    "final_value": float(fin.iloc[-1]) if len(fin) else np.nan,
+                    "max_abs": float(fin.abs().max()) if len(fin) else np.nan,
+                    "rolling_std": float(tail.std()) if len(tail) > 1 else np.nan,
+                    "window_rows": len(tail),
+                }
+            )
             curves.append((key, r, st, df["iteration"].to_numpy(), v.to_numpy()))
     out = pd.DataFrame(rows)
     out["diverged_at"] = out["diverged_at"].astype("Int64")
@@ -76,8 +102,14 @@ def divergence_summary(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
             ok = np.isfinite(v) & (its <= at)
             y = v[ok][-1] if ok.any() else 0.0
             ax.plot([at], [y], "x", color=colour[key], ms=9, mew=2)
-            ax.annotate(f"diverged @ {at}", (at, y), fontsize=7, color=colour[key], xytext=(3, 3),
-                        textcoords="offset points")
+            ax.annotate(
+                f"diverged @ {at}",
+                (at, y),
+                fontsize=7,
+                color=colour[key],
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
     finite = np.abs(np.concatenate([c[4] for c in curves] or [np.zeros(0)]))
     finite = finite[np.isfinite(finite) & (finite > 0)]
     # linear up to the typical magnitude, logarithmic beyond it: explosions stay on the plot, small losses too

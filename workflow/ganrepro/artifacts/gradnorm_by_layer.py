@@ -16,7 +16,16 @@ from ganrepro.core.errors import GanreproError
 @kind(
     "gradnorm_by_layer",
     params={"last_rows": {"type": "integer", "minimum": 1, "default": 10}},
-    columns=[*IDENT, "layer_index", "param", "gradnorm", "iteration_from", "iteration_to", "n_rows", "status"],
+    columns=[
+        *IDENT,
+        "layer_index",
+        "param",
+        "gradnorm",
+        "iteration_from",
+        "iteration_to",
+        "n_rows",
+        "status",
+    ],
 )
 def gradnorm_by_layer(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Critic gradient norm per layer depth (Purdue Fig. 5, WGAN-GP Fig. 1b) from losses.csv's
@@ -37,18 +46,27 @@ def gradnorm_by_layer(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
             df = losses(r)
             gcols = [c for c in df.columns if c.startswith("gradnorm_D.")]
             if not gcols:
-                raise GanreproError(f"{r.dir / 'losses.csv'} has no gradnorm_D.* columns (run {r.run_id}); "
-                                    "rerun it with this version of the engine")
+                raise GanreproError(
+                    f"{r.dir / 'losses.csv'} has no gradnorm_D.* columns (run {r.run_id}); "
+                    "rerun it with this version of the engine"
+                )
             vals = df[gcols].apply(finite_values)
             ok = vals.notna().all(axis=1)
             tail = vals[ok].tail(last)
             its = df.loc[tail.index, "iteration"]
             for i, c in enumerate(gcols):
-                rows.append({**ident(key, r), "layer_index": i + 1, "param": c.removeprefix("gradnorm_D."),
-                             "gradnorm": float(tail[c].mean()) if len(tail) else np.nan,
-                             "iteration_from": int(its.min()) if len(its) else np.nan,
-                             "iteration_to": int(its.max()) if len(its) else np.nan,
-                             "n_rows": len(tail), "status": st.get("status")})
+                rows.append(
+                    {
+                        **ident(key, r),
+                        "layer_index": i + 1,
+                        "param": c.removeprefix("gradnorm_D."),
+                        "gradnorm": float(tail[c].mean()) if len(tail) else np.nan,
+                        "iteration_from": int(its.min()) if len(its) else np.nan,
+                        "iteration_to": int(its.max()) if len(its) else np.nan,
+                        "n_rows": len(tail),
+                        "status": st.get("status"),
+                    }
+                )
     out = pd.DataFrame(rows)
     colour = colours(list(art.runs))
     fig, ax = plt.subplots(figsize=(6, 4))

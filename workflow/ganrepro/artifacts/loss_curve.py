@@ -27,12 +27,28 @@ from ganrepro.core.errors import GanreproError
 @kind(
     "loss_curve",
     params={
-        "columns": {"type": "array", "items": {"type": "string"}, "minItems": 1, "default": ["loss_D"],
-                    "description": "losses.csv columns to show"},
-        "median_filter": {"type": "integer", "minimum": 1, "default": 1, "description": "odd window, log rows"},
+        "columns": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 1,
+            "default": ["loss_D"],
+            "description": "losses.csv columns to show",
+        },
+        "median_filter": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 1,
+            "description": "odd window, log rows",
+        },
         "every": {"type": "integer", "minimum": 1, "default": 1, "description": "keep every k-th log row"},
     },
-    columns=lambda p, ctx: [*IDENT, "iteration", "status", "final", *(x for c in p["columns"] for x in (c, f"{c}_filtered"))],
+    columns=lambda p, ctx: [
+        *IDENT,
+        "iteration",
+        "status",
+        "final",
+        *(x for c in p["columns"] for x in (c, f"{c}_filtered")),
+    ],
 )
 def loss_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Logged losses against G iteration, raw and median-filtered.
@@ -77,8 +93,10 @@ def loss_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     absent = [c for c in cols if c not in seen]
     if absent:
         files = ", ".join(str(r.dir / "losses.csv") for runs in art.runs.values() for r in runs)
-        raise GanreproError(f"{where(art)}: column(s) {', '.join(absent)} in no losses.csv ({files}); "
-                            f"logged columns: {', '.join(sorted(seen - {'iteration'})) or 'none'}")
+        raise GanreproError(
+            f"{where(art)}: column(s) {', '.join(absent)} in no losses.csv ({files}); "
+            f"logged columns: {', '.join(sorted(seen - {'iteration'})) or 'none'}"
+        )
     df = pd.concat(frames, ignore_index=True)
 
     colour = colours(list(art.runs))
@@ -87,8 +105,13 @@ def loss_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         for key, g in df.groupby("run", sort=False):
             agg = g.groupby("iteration")[f"{c}_filtered"].agg(["mean", "std"]).reset_index()
             if agg["mean"].notna().any():
-                ax.plot(agg["iteration"], agg["mean"], color=colour[key], label=str(key),
-                        marker="o" if len(agg) < 3 else None)  # a run that diverged at once: still visible
+                ax.plot(
+                    agg["iteration"],
+                    agg["mean"],
+                    color=colour[key],
+                    label=str(key),
+                    marker="o" if len(agg) < 3 else None,
+                )  # a run that diverged at once: still visible
                 sd = agg["std"].fillna(0)
                 ax.fill_between(agg["iteration"], agg["mean"] - sd, agg["mean"] + sd, color=colour[key], alpha=0.2)
         ax.set_xlabel("G iteration")

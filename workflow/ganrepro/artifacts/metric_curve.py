@@ -49,15 +49,24 @@ def metric_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         for key, g in sub.groupby("run"):
             agg = g.groupby("iteration")[col].agg(["mean", "std"]).reset_index()
             ax.plot(agg["iteration"], agg["mean"], label=str(key))
-            ax.fill_between(agg["iteration"], agg["mean"] - agg["std"].fillna(0), agg["mean"] + agg["std"].fillna(0),
-                            alpha=0.2)
+            ax.fill_between(
+                agg["iteration"],
+                agg["mean"] - agg["std"].fillna(0),
+                agg["mean"] + agg["std"].fillna(0),
+                alpha=0.2,
+            )
         ax.set_xlabel("G iteration")
         ax.set_title(f"{eid}: {col} (mean ± std over seeds)", fontsize=9)
         ax.legend(fontsize=8)
     # CSV round trip turns the booleans into 1.0/0.0 (NaN where the metric uses no Inception network)
-    official = {str(v).lower() in ("true", "1", "1.0") for v in df.get("official_weights", pd.Series(dtype=object)).dropna()}
+    official = {
+        str(v).lower() in ("true", "1", "1.0") for v in df.get("official_weights", pd.Series(dtype=object)).dropna()
+    }
     labels = {True: "official Inception weights", False: "RANDOM-INIT Inception (not comparable)"}
-    extra = {"weights": ", ".join(labels[v] for v in sorted(official)) or "not used",
-             "metrics": {e.eval_id: {"metric": e.metric, "overrides": e.overrides, "classifier": e.classifier}
-                         for e in art.evals}}
+    extra = {
+        "weights": ", ".join(labels[v] for v in sorted(official)) or "not used",
+        "metrics": {
+            e.eval_id: {"metric": e.metric, "overrides": e.overrides, "classifier": e.classifier} for e in art.evals
+        },
+    }
     return df, fig, extra

@@ -18,10 +18,25 @@ from ganrepro.artifacts import kind
 
 @kind(
     "optimal_critic_1d",
-    params={"gan_run": {"type": "string"}, "critic_run": {"type": "string"}, "x_min": {"type": "number"},
-            "x_max": {"type": "number"}, "n_grid": {"type": "integer", "minimum": 2}},
+    params={
+        "gan_run": {"type": "string"},
+        "critic_run": {"type": "string"},
+        "x_min": {"type": "number"},
+        "x_max": {"type": "number"},
+        "n_grid": {"type": "integer", "minimum": 2},
+    },
     required=("gan_run", "critic_run", "x_min", "x_max", "n_grid"),
-    columns=["seed", "x", "region", "gan_D", "gan_grad", "gan_grad_rel", "wgan_critic", "wgan_grad", "wgan_grad_rel"],
+    columns=[
+        "seed",
+        "x",
+        "region",
+        "gan_D",
+        "gan_grad",
+        "gan_grad_rel",
+        "wgan_critic",
+        "wgan_grad",
+        "wgan_grad_rel",
+    ],
 )
 def optimal_critic(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Evaluate the trained GAN discriminator D(x) = sigmoid(logit) and WGAN critic on a grid, with |d/dx|."""
@@ -39,7 +54,10 @@ def optimal_critic(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     xv = xs.squeeze(1).numpy()
     region[np.abs(xv - real_mu) <= 2 * real_sd] = "real"
     region[np.abs(xv - fake_mu) <= 2 * fake_sd] = "fake"
-    region[(xv < min(real_mu - 2 * real_sd, fake_mu - 2 * fake_sd)) | (xv > max(real_mu + 2 * real_sd, fake_mu + 2 * fake_sd))] = "outside"
+    region[
+        (xv < min(real_mu - 2 * real_sd, fake_mu - 2 * fake_sd))
+        | (xv > max(real_mu + 2 * real_sd, fake_mu + 2 * fake_sd))
+    ] = "outside"
     for gan_run, w_run in zip(art.runs[p["gan_run"]], art.runs[p["critic_run"]], strict=True):
         vals = {}
         for name, run, fn in [("gan", gan_run, torch.sigmoid), ("wgan", w_run, lambda t: -t)]:
@@ -71,8 +89,20 @@ def optimal_critic(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     fig, ax = plt.subplots(figsize=(7, 4))
     s0 = df[df.seed == df.seed.min()]
     dens = lambda mu, sd: np.exp(-0.5 * ((xv - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))  # noqa: E731
-    ax.fill_between(xv, dens(real_mu, real_sd) / dens(real_mu, real_sd).max(), alpha=0.25, color="tab:blue", label="real density")
-    ax.fill_between(xv, dens(fake_mu, fake_sd) / dens(fake_mu, fake_sd).max(), alpha=0.25, color="tab:green", label="fake density")
+    ax.fill_between(
+        xv,
+        dens(real_mu, real_sd) / dens(real_mu, real_sd).max(),
+        alpha=0.25,
+        color="tab:blue",
+        label="real density",
+    )
+    ax.fill_between(
+        xv,
+        dens(fake_mu, fake_sd) / dens(fake_mu, fake_sd).max(),
+        alpha=0.25,
+        color="tab:green",
+        label="fake density",
+    )
     ax.plot(xv, s0.gan_D, "r", label="GAN discriminator D(x)")
     c = s0.wgan_critic.to_numpy()
     ax.plot(xv, (c - c.min()) / max(c.max() - c.min(), 1e-30), "c", label="WGAN critic (rescaled to [0,1])")

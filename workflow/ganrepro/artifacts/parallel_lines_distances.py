@@ -31,12 +31,28 @@ def _hist_divergences(p: np.ndarray, q: np.ndarray) -> tuple[float, float, float
 
 @kind(
     "parallel_lines_distances",
-    params={"theta_min": {"type": "number"}, "theta_max": {"type": "number"}, "n_theta": {"type": "integer", "minimum": 1},
-            "n_samples": {"type": "integer", "minimum": 2}, "bin_width": {"type": "number", "exclusiveMinimum": 0},
-            "y_bins": {"type": "integer", "minimum": 1}, "seed": {"type": "integer", "minimum": 0}},
+    params={
+        "theta_min": {"type": "number"},
+        "theta_max": {"type": "number"},
+        "n_theta": {"type": "integer", "minimum": 1},
+        "n_samples": {"type": "integer", "minimum": 2},
+        "bin_width": {"type": "number", "exclusiveMinimum": 0},
+        "y_bins": {"type": "integer", "minimum": 1},
+        "seed": {"type": "integer", "minimum": 0},
+    },
     required=("theta_min", "theta_max", "n_theta", "n_samples", "bin_width", "y_bins", "seed"),
-    columns=["theta", "W_measured", "W_paper", "JS_measured", "JS_paper", "KL_measured", "KL_paper", "TV_measured",
-             "TV_paper", "n_samples"],
+    columns=[
+        "theta",
+        "W_measured",
+        "W_paper",
+        "JS_measured",
+        "JS_paper",
+        "KL_measured",
+        "KL_paper",
+        "TV_measured",
+        "TV_paper",
+        "n_samples",
+    ],
 )
 def parallel_lines(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Measure EM (exact W1 with POT on samples), JS, KL and TV (on a histogram of the plane) between

@@ -67,7 +67,11 @@ def read_csv(path: Path) -> pd.DataFrame:
 def losses(run: Any) -> pd.DataFrame:
     path = require(run.dir / "losses.csv", run, "losses.csv")
     df = read_csv(path)
-    return df.sort_values("iteration", kind="stable").reset_index(drop=True) if len(df) else pd.DataFrame(columns=["iteration"])
+    return (
+        df.sort_values("iteration", kind="stable").reset_index(drop=True)
+        if len(df)
+        else pd.DataFrame(columns=["iteration"])
+    )
 
 
 IT_FILE = re.compile(r"it_(\d+)\.")
@@ -80,8 +84,9 @@ def pick_file(run: Any, sub: str, ext: str, iteration: int | None, what: str) ->
     files = sorted(folder.glob(f"it_*.{ext}"))
     if iteration is None:
         if not files:
-            raise GanreproError(f"{folder}/it_*.{ext} missing: run {run.run_id} wrote no {what}; "
-                                "run `snakemake` to train it")
+            raise GanreproError(
+                f"{folder}/it_*.{ext} missing: run {run.run_id} wrote no {what}; run `snakemake` to train it"
+            )
         f = files[-1]
         return int(IT_FILE.search(f.name).group(1)), f, False
     path = folder / f"it_{iteration:07d}.{ext}"
@@ -93,8 +98,10 @@ def pick_file(run: Any, sub: str, ext: str, iteration: int | None, what: str) ->
         if earlier:
             f = earlier[-1]
             return int(IT_FILE.search(f.name).group(1)), f, True
-    raise GanreproError(f"{path} missing: run {run.run_id} has no {what} at iteration {iteration} "
-                        f"(has: {', '.join(f.name for f in files) or 'none'})")
+    raise GanreproError(
+        f"{path} missing: run {run.run_id} has no {what} at iteration {iteration} "
+        f"(has: {', '.join(f.name for f in files) or 'none'})"
+    )
 
 
 def finite_values(s: pd.Series) -> pd.Series:
@@ -126,5 +133,3 @@ def diverged_runs(art: Any) -> dict[str, int | None]:
             if st.get("status") == "diverged":
                 out[r.run_id] = st.get("diverged_at")
     return out
-
-

@@ -21,8 +21,9 @@ def _pick_seed(art: Any, key: str, runs: list[Any], seed: int | None) -> Any:
     for r in runs:
         if r.seed == seed:
             return r
-    raise GanreproError(f"{where(art)}: params.seed {seed} is not among run {key}'s seeds "
-                        f"({', '.join(str(r.seed) for r in runs)})")
+    raise GanreproError(
+        f"{where(art)}: params.seed {seed} is not among run {key}'s seeds ({', '.join(str(r.seed) for r in runs)})"
+    )
 
 
 def _rel_to_results(path: Path, run: Any) -> str:
@@ -57,9 +58,18 @@ def sample_grid(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         r = _pick_seed(art, key, runs, seed)
         st = status_of(r)
         it, png, early = pick_file(r, "samples", "png", it_req, "sample grid")
-        rows.append({**ident(key, r), "iteration": it, "requested_iteration": it_req, "status": st.get("status"),
-                     "diverged_before": early, "png": _rel_to_results(png, r), "sha256": sha256_file(png),
-                     "_path": png})
+        rows.append(
+            {
+                **ident(key, r),
+                "iteration": it,
+                "requested_iteration": it_req,
+                "status": st.get("status"),
+                "diverged_before": early,
+                "png": _rel_to_results(png, r),
+                "sha256": sha256_file(png),
+                "_path": png,
+            }
+        )
     if not rows:
         raise GanreproError(f"{where(art)}: no runs to show")
     fig, axes = plt.subplots(1, len(rows), figsize=(4.2 * len(rows), 4.6), squeeze=False)

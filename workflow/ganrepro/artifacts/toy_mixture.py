@@ -29,12 +29,26 @@ def _load_G(run: Any, snap_path: Any) -> Any:
 
 @kind(
     "toy_mixture",
-    params={"n_eval": {"type": "integer", "minimum": 2}, "eval_seed": {"type": "integer", "minimum": 0},
-            "hq_k": {"type": "number", "exclusiveMinimum": 0}, "n_stage_panels": {"type": "integer", "minimum": 1},
-            "plot_limit": {"type": "number", "exclusiveMinimum": 0}},
+    params={
+        "n_eval": {"type": "integer", "minimum": 2},
+        "eval_seed": {"type": "integer", "minimum": 0},
+        "hq_k": {"type": "number", "exclusiveMinimum": 0},
+        "n_stage_panels": {"type": "integer", "minimum": 1},
+        "plot_limit": {"type": "number", "exclusiveMinimum": 0},
+    },
     required=("n_eval", "eval_seed", "hq_k", "n_stage_panels", "plot_limit"),
-    columns=["run", "method", "seed", "iteration", "final", "modes_covered", "pct_high_quality", "w1", "n_generated",
-             "n_real"],
+    columns=[
+        "run",
+        "method",
+        "seed",
+        "iteration",
+        "final",
+        "modes_covered",
+        "pct_high_quality",
+        "w1",
+        "n_generated",
+        "n_real",
+    ],
 )
 def toy_mixture(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Modes covered, % high-quality samples and exact W1 (2,500 vs 2,500) over training, per method and seed."""
@@ -56,8 +70,12 @@ def toy_mixture(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
             ds = data.build(cfg["dataset"]["name"], seed=p["eval_seed"], **ds_kw)
             real = ds.sample(n).numpy()
             modes, std = ds.modes.numpy(), ds.mode_std
-            z = latent.draw(latent.law_of(cfg["method"]), n, cfg["G"]["nz"],
-                            generator=torch.Generator().manual_seed(p["eval_seed"]))
+            z = latent.draw(
+                latent.law_of(cfg["method"]),
+                n,
+                cfg["G"]["nz"],
+                generator=torch.Generator().manual_seed(p["eval_seed"]),
+            )
             snaps = snapshots(run.dir)
             for k, sp in enumerate(snaps):
                 G = _load_G(run, sp)
@@ -103,8 +121,13 @@ def toy_mixture(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
             ax.set_title(f"{key} it {it}", fontsize=8)
             ax.set_xticks([])
             ax.set_yticks([])
-    for c, (col, title) in enumerate([("w1", "exact W1 (2500 vs 2500)"), ("modes_covered", "modes covered"),
-                                      ("pct_high_quality", "% high-quality")]):
+    for c, (col, title) in enumerate(
+        [
+            ("w1", "exact W1 (2500 vs 2500)"),
+            ("modes_covered", "modes covered"),
+            ("pct_high_quality", "% high-quality"),
+        ]
+    ):
         if c >= n_stage:
             break
         ax = axes[-1, c]

@@ -30,8 +30,9 @@ def rebin(hist: pd.DataFrame, edges: np.ndarray) -> np.ndarray:
     assuming the weights are uniform inside a source bin; counts are conserved. A zero-width bin (a constant
     tensor) goes wholly to the target bin holding it."""
     out = np.zeros(len(edges) - 1)
-    for lo, hi, n in zip(hist["lo"].to_numpy(float), hist["hi"].to_numpy(float), hist["count"].to_numpy(float),
-                         strict=True):
+    for lo, hi, n in zip(
+        hist["lo"].to_numpy(float), hist["hi"].to_numpy(float), hist["count"].to_numpy(float), strict=True
+    ):
         if n == 0:
             continue
         if hi - lo <= 1e-12 * max(1.0, abs(lo)):
@@ -65,10 +66,26 @@ def saturation(hist: pd.DataFrame, tol: float = SATURATION_TOL) -> tuple[float, 
 
 @kind(
     "weight_histogram",
-    params={"iteration": {"type": "integer", "minimum": 0}, "params_like": {"type": "string"},
-            "bins": {"type": "integer", "minimum": 1, "default": 50}},
-    columns=[*IDENT, "iteration", "requested_iteration", "status", "diverged_before", "bin_lo", "bin_hi", "count",
-             "n_weights", "n_params", "max_abs_w", "saturated_fraction", "saturated_fraction_upper"],
+    params={
+        "iteration": {"type": "integer", "minimum": 0},
+        "params_like": {"type": "string"},
+        "bins": {"type": "integer", "minimum": 1, "default": 50},
+    },
+    columns=[
+        *IDENT,
+        "iteration",
+        "requested_iteration",
+        "status",
+        "diverged_before",
+        "bin_lo",
+        "bin_hi",
+        "count",
+        "n_weights",
+        "n_params",
+        "max_abs_w",
+        "saturated_fraction",
+        "saturated_fraction_upper",
+    ],
 )
 def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """Critic weight histogram per run, from hist/it_XXXXXXX.csv (50 bins per parameter tensor over its own
@@ -101,10 +118,17 @@ def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
                 if like:
                     h = h[h["param"].str.contains(str(like), regex=False)]
                     if not len(h):
-                        raise GanreproError(f"{where(art)}: params.params_like {like!r} matches no parameter "
-                                            f"in {path} (parameters: {', '.join(available)})")
-            info = {**ident(key, r), "iteration": it, "requested_iteration": it_req, "status": st.get("status"),
-                    "diverged_before": early}
+                        raise GanreproError(
+                            f"{where(art)}: params.params_like {like!r} matches no parameter "
+                            f"in {path} (parameters: {', '.join(available)})"
+                        )
+            info = {
+                **ident(key, r),
+                "iteration": it,
+                "requested_iteration": it_req,
+                "status": st.get("status"),
+                "diverged_before": early,
+            }
             picked.setdefault(key, []).append((r, info, h))
     rows = []
     for _key, items in picked.items():
@@ -115,16 +139,33 @@ def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
             edges = np.linspace(edges[0] - 1e-12, edges[0] + 1e-12, nbins + 1)
         for _r, info, h in items:
             if not len(h) or edges is None:  # no finite weights at that iteration (diverged)
-                rows.append({**info, "bin_lo": np.nan, "bin_hi": np.nan, "count": 0.0, "n_weights": 0,
-                             "n_params": 0, "max_abs_w": np.nan, "saturated_fraction": np.nan,
-                             "saturated_fraction_upper": np.nan})
+                rows.append(
+                    {
+                        **info,
+                        "bin_lo": np.nan,
+                        "bin_hi": np.nan,
+                        "count": 0.0,
+                        "n_weights": 0,
+                        "n_params": 0,
+                        "max_abs_w": np.nan,
+                        "saturated_fraction": np.nan,
+                        "saturated_fraction_upper": np.nan,
+                    }
+                )
                 continue
             counts = rebin(h, edges)
             m, sat, sat_up = saturation(h)
-            summary = {"n_weights": int(h["count"].sum()), "n_params": int(h["param"].nunique()), "max_abs_w": m,
-                       "saturated_fraction": sat, "saturated_fraction_upper": sat_up}
-            rows += [{**info, "bin_lo": edges[i], "bin_hi": edges[i + 1], "count": counts[i], **summary}
-                     for i in range(nbins)]
+            summary = {
+                "n_weights": int(h["count"].sum()),
+                "n_params": int(h["param"].nunique()),
+                "max_abs_w": m,
+                "saturated_fraction": sat,
+                "saturated_fraction_upper": sat_up,
+            }
+            rows += [
+                {**info, "bin_lo": edges[i], "bin_hi": edges[i + 1], "count": counts[i], **summary}
+                for i in range(nbins)
+            ]
     df = pd.DataFrame(rows)
 
     keys = list(picked)
@@ -134,8 +175,13 @@ def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         g = df[(df["run"] == key) & df["bin_lo"].notna()]
         if len(g):
             agg = g.groupby(["bin_lo", "bin_hi"], as_index=False)["count"].sum()
-            ax.stairs(agg["count"], np.r_[agg["bin_lo"].to_numpy(), agg["bin_hi"].to_numpy()[-1]], fill=True,
-                      color=colour[key], alpha=0.7)
+            ax.stairs(
+                agg["count"],
+                np.r_[agg["bin_lo"].to_numpy(), agg["bin_hi"].to_numpy()[-1]],
+                fill=True,
+                color=colour[key],
+                alpha=0.7,
+            )
             sat = g.groupby("seed")["saturated_fraction"].first().mean()
             ax.set_title(f"{key}: it {int(g['iteration'].max())}, saturated {sat:.1%}", fontsize=8)
         else:
@@ -143,5 +189,11 @@ def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         ax.set_xlabel("critic weight")
     axes[0][0].set_ylabel("count (summed over seeds)")
     fig.suptitle(art.spec.get("title", art.name), fontsize=10)
-    return df, fig, {"histogram_method": "per-tensor histograms summed on a common grid per run key, "
-                                          "proportional-overlap rebinning; saturation within 1% of max |w|"}
+    return (
+        df,
+        fig,
+        {
+            "histogram_method": "per-tensor histograms summed on a common grid per run key, "
+            "proportional-overlap rebinning; saturation within 1% of max |w|"
+        },
+    )

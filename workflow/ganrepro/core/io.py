@@ -108,16 +108,6 @@ def atomic_to_csv(df: Any, path: str | Path) -> None:
     atomic_write_text(path, df.to_csv(index=False))
 
 
-
-
-
-
-
-
-
-
-
-
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """Recursive dict merge; values in `over` win, nested dicts are merged key by key."""
     out = dict(base)

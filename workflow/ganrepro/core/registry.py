@@ -24,9 +24,7 @@ class Registry:
 
     def get(self, name: str) -> Callable[..., Any]:
         if name not in self._items:
-            raise GanreproError(
-                f"unknown {self.kind} {name!r}; valid names: {', '.join(sorted(self._items))}"
-            )
+            raise GanreproError(f"unknown {self.kind} {name!r}; valid names: {', '.join(sorted(self._items))}")
         return self._items[name]
 
     def names(self) -> list[str]:

@@ -2,7 +2,8 @@
 
 Every file the harness may need is listed once in config/assets.yaml with its url, size and checksum (the md5 sums
 torchvision publishes, sha256 otherwise; for the Inception weights only the sha256 prefix in the file name is known,
-docs/references.md §8.4). A dataset builder calls ``require`` before training: it looks in the per-dataset ``sources`` folders and in
+docs/references.md §8.4). A dataset builder calls ``require`` before training: it looks in the per-dataset ``sources``
+folders and in
 ``data_root`` only, verifies every file and stops with a message that says what is missing and where to get it.
 Only ``fetch`` (called by ``ganrepro prefetch`` when ``allow_download`` is true) touches the network.
 """
@@ -28,15 +29,15 @@ from ganrepro.spec.manifest import Asset, assets_for, load_manifest
 STAMP_DIR = Path("cache") / "verified"  # under data_root: remembers files already hashed (size + mtime + inode)
 
 
-
-
 @dataclass(frozen=True)
 class Verified:
     asset: str
     path: str
     method: str  # md5 | sha256 | content-md5 | sha256-prefix | unpinned
     digest: str  # the digest that matched (or, when unpinned, the sha256 computed)
-    checked: str = field(default="now")  # "now", or "stamp <date>" when an earlier hash of the unchanged file was reused
+    checked: str = field(
+        default="now"
+    )  # "now", or "stamp <date>" when an earlier hash of the unchanged file was reused
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -62,16 +63,6 @@ def summary(verified: Iterable[Verified]) -> str:
         "unpinned": "UNVERIFIED (no checksum pinned)",
     }
     return ", ".join(words[m] for m in sorted(methods)) or "no files"
-
-
-
-
-
-
-
-
-
-
 
 
 # ------------------------------------------------------------------------------------------------------ locations
@@ -104,7 +95,9 @@ def check_sources(sources: dict[str, str]) -> None:
 
     for k in sources:
         if k not in DATASETS:
-            raise GanreproError(f"config key 'sources' names unknown dataset {k!r}; valid names: {', '.join(DATASETS.names())}")
+            raise GanreproError(
+                f"config key 'sources' names unknown dataset {k!r}; valid names: {', '.join(DATASETS.names())}"
+            )
 
 
 def candidates(asset: Asset, data_root: str | Path, sources: dict[str, str] | None = None) -> list[tuple[Path, str]]:
@@ -144,7 +137,9 @@ def _is_gzip(path: Path) -> bool:
         return f.read(2) == b"\x1f\x8b"
 
 
-def check(path: str | Path, asset: Asset, data_root: str | Path | None = None, shown_as: str | Path | None = None) -> Verified:
+def check(
+    path: str | Path, asset: Asset, data_root: str | Path | None = None, shown_as: str | Path | None = None
+) -> Verified:
     """Verify size and checksum; return how it was verified. Raises GanreproError naming the file, the expected
     location, the expected and actual checksums and where to get the file."""
     path = Path(path)
@@ -165,7 +160,8 @@ def check(path: str | Path, asset: Asset, data_root: str | Path | None = None, s
             mismatches.append(f"sha256 {digests['sha256']}, expected {asset.sha256}")
         if asset.sha256_prefix and not digests["sha256"].startswith(asset.sha256_prefix):
             mismatches.append(
-                f"sha256 {digests['sha256']} does not start with {asset.sha256_prefix} (prefix only; docs/references.md §8.4)"
+                f"sha256 {digests['sha256']} does not start with {asset.sha256_prefix} "
+                "(prefix only; docs/references.md §8.4)"
             )
     if not mismatches:
         if asset.md5:
@@ -270,7 +266,14 @@ def require(
 
 
 # ------------------------------------------------------------------------------------------------------ download
-def fetch(asset: Asset, data_root: str | Path, *, allow_download: bool = False, progress: bool = True, timeout: float = 60) -> Path:
+def fetch(
+    asset: Asset,
+    data_root: str | Path,
+    *,
+    allow_download: bool = False,
+    progress: bool = True,
+    timeout: float = 60,
+) -> Path:
     """Download ``asset.url`` to data_root/asset.path: into a temporary file beside it, check size and checksum,
     then rename (a partial or corrupt download never takes the final name). Refuses unless allow_download."""
     import http.client
@@ -297,8 +300,14 @@ def fetch(asset: Asset, data_root: str | Path, *, allow_download: bool = False, 
 
             announced = int(r.headers.get("Content-Length") or 0)
             got = 0
-            with tqdm(total=announced or asset.size, unit="B", unit_scale=True, desc=dest.name, disable=not progress,
-                      mininterval=1.0) as bar:
+            with tqdm(
+                total=announced or asset.size,
+                unit="B",
+                unit_scale=True,
+                desc=dest.name,
+                disable=not progress,
+                mininterval=1.0,
+            ) as bar:
                 while block := r.read(1 << 20):
                     f.write(block)
                     got += len(block)
@@ -321,8 +330,6 @@ def fetch(asset: Asset, data_root: str | Path, *, allow_download: bool = False, 
         if os.path.exists(tmp):
             os.unlink(tmp)
     return dest
-
-
 
 
 def prefetch(
@@ -397,4 +404,3 @@ def pin_lines(verified: Iterable[Verified], manifest: dict[str, Asset] | None = 
 def write_marker(path: str | Path, verified: list[Verified]) -> None:
     """The prefetch rule's output: which files were verified, where, and how."""
     atomic_write_json(path, {"verified": [v.as_dict() for v in verified], "when": time.strftime("%Y-%m-%d %H:%M:%S")})
-

@@ -10,12 +10,14 @@ preprocessings never share a cache. ``sample`` maps uint8 to ``value_range`` per
 
 Preprocessing (all from the dataset kwargs, hence part of the run's resolved config):
 - ``interpolation: bilinear``: WG main.py's transforms.Resize(s) + CenterCrop(s) (PIL bilinear, shorter side to s,
-  docs/references.md §1.1); for a non-square [H, W] the image is scaled to cover H x W, then centre-cropped. A source already at
+  docs/references.md §1.1); for a non-square [H, W] the image is scaled to cover H x W, then centre-cropped. A source
+  already at
   the target size is left untouched (MNIST at 28, CIFAR-10 at 32).
 - ``interpolation: nearest_tf1``: BEGAN-tensorflow's tf.image.resize_nearest_neighbor (TF1: align_corners False,
   no half-pixel centres: source index floor(i * in / out)), applied to CelebA's crop box (docs/references.md §4).
 - ``channels``: 1 converts to PIL 'L', 3 to 'RGB' (a grey image is repeated).
-- ``value_range``: [-1, 1] is WG's Normalize(0.5, 0.5) and BT's x/127.5 - 1; [0, 1] is GP's MNIST range (docs/references.md §2.2).
+- ``value_range``: [-1, 1] is WG's Normalize(0.5, 0.5) and BT's x/127.5 - 1; [0, 1] is GP's MNIST range
+(docs/references.md §2.2).
 """
 
 from __future__ import annotations
@@ -43,7 +45,12 @@ from ganrepro.data.assets import Verified, default_locations, require, summary
 
 CACHE_FORMAT = 1  # bump when decoding or preprocessing changes: old caches are then not reused
 INTERPOLATIONS = ("bilinear", "nearest_tf1")
-BT_CROP = (50, 25, 128, 128)  # BEGAN-tensorflow data_loader.py: crop_to_bounding_box(50, 25, 128, 128) (docs/references.md §4)
+BT_CROP = (
+    50,
+    25,
+    128,
+    128,
+)  # BEGAN-tensorflow data_loader.py: crop_to_bounding_box(50, 25, 128, 128) (docs/references.md §4)
 
 
 def image_hw(dataset: str, image_size: int | Sequence[int]) -> tuple[int, int]:
@@ -295,7 +302,12 @@ class MNIST(_MNISTLike):
 
 @DATASETS.register("fashion_mnist")
 class FashionMNIST(_MNISTLike):
-    name, title, tv_class, reader = "fashion_mnist", "Fashion-MNIST", "FashionMNIST", "torchvision.datasets.FashionMNIST"
+    name, title, tv_class, reader = (
+        "fashion_mnist",
+        "Fashion-MNIST",
+        "FashionMNIST",
+        "torchvision.datasets.FashionMNIST",
+    )
     default_image_size = 28
     default_channels = 1
 
@@ -385,7 +397,8 @@ class LSUNBedroom(ImageDataset):
 
 @DATASETS.register("zappos50k_shoes")
 class Zappos50KShoes(ImageDataset):
-    """UT-Zappos50K square images (the Columbia report's shoes), read with torchvision's ImageFolder: labels are the top-level
+    """UT-Zappos50K square images (the Columbia report's shoes), read with torchvision's ImageFolder: labels are the
+    top-level
     categories (Boots, Sandals, Shoes, Slippers); ``categories`` keeps only some (null = all 50,025 images)."""
 
     name, title, reader = "zappos50k_shoes", "UT-Zappos50K", "torchvision.datasets.ImageFolder"
@@ -415,7 +428,9 @@ class Zappos50KShoes(ImageDataset):
         if cats:
             unknown = sorted(set(cats) - set(ds.classes))
             if unknown:
-                raise GanreproError(f"dataset zappos50k_shoes: unknown categories {unknown}; the archive has {ds.classes}")
+                raise GanreproError(
+                    f"dataset zappos50k_shoes: unknown categories {unknown}; the archive has {ds.classes}"
+                )
             keep = {ds.class_to_idx[c]: i for i, c in enumerate(cats)}
             ds.samples = [(p, keep[t]) for p, t in ds.samples if t in keep]
             ds.targets = [t for _, t in ds.samples]

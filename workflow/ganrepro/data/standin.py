@@ -14,7 +14,12 @@ from ganrepro.data import DATASETS, IndexedSampler
 
 
 def standin_pool(
-    n: int, image_size: int | list[int], channels: int, num_classes: int, value_range: list[float], data_seed: int
+    n: int,
+    image_size: int | list[int],
+    channels: int,
+    num_classes: int,
+    value_range: list[float],
+    data_seed: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     h, w = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
     g = torch.Generator().manual_seed(data_seed)

@@ -120,7 +120,8 @@ class TwentyFiveGaussians(Sampler):
 
 @DATASETS.register("swissroll")
 class SwissRoll(Sampler):
-    """GP gan_toy.py 'swissroll' (docs/references.md §7.1): sklearn make_swiss_roll(n, noise=0.25), columns 0 and 2, divided by
+    """GP gan_toy.py 'swissroll' (docs/references.md §7.1): sklearn make_swiss_roll(n, noise=0.25), columns 0 and 2,
+    divided by
     7.5, fresh every batch. scikit-learn is not a dependency, so its formula is implemented here:
     t = 1.5*pi*(1 + 2u), u ~ U[0, 1); x = t cos t, z = t sin t, each plus N(0, noise^2). (sklearn's middle column,
     21*U[0,1) plus noise, is dropped by the recipe.) Same distribution as sklearn, not the same random numbers."""

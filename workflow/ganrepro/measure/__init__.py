@@ -85,9 +85,7 @@ class Metric:
         if KIND_FACTS[p.kind].needs_real and real is None and not (p.kind == "fid" and reference_npz):
             raise GanreproError(f"metric {self.name} needs real images of the {p.reference} split (real=...)")
         if KIND_FACTS[p.kind].needs_real and real is not None and not dataset:
-            raise GanreproError(
-                f"metric {self.name} needs the dataset name (dataset=...) to key its reference cache"
-            )
+            raise GanreproError(f"metric {self.name} needs the dataset name (dataset=...) to key its reference cache")
         lib = p.library
         bs = batch_size or (50 if lib == "pytorch-fid" else 64 if lib == "torch-fidelity" else 500)
         ctx = EvalContext(

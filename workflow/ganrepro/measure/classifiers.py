@@ -40,15 +40,23 @@ def _splits(cfg: dict[str, Any], data_root: Path, sources: dict[str, str]) -> tu
         return (pool.images[:2500], pool.labels[:2500]), (pool.images[2500:], pool.labels[2500:]), note, []
 
 
-def train_classifier(out_dir: str | Path, dataset: str, scale: str, data_root: str | Path, sources: dict[str, str],
-                     device: str = "auto", progress: bool = True) -> dict[str, Any]:
+def train_classifier(
+    out_dir: str | Path,
+    dataset: str,
+    scale: str,
+    data_root: str | Path,
+    sources: dict[str, str],
+    device: str = "auto",
+    progress: bool = True,
+) -> dict[str, Any]:
     from ganrepro.measure.lenet import save_lenet, train_lenet
 
     out_dir = Path(out_dir)
     cfg = classifier_config(dataset, scale)
     if out_dir.name != classifier_id(cfg):
-        raise GanreproError(f"{out_dir} does not match the current classifier config ({classifier_id(cfg)}); "
-                            "see `ganrepro plan`")
+        raise GanreproError(
+            f"{out_dir} does not match the current classifier config ({classifier_id(cfg)}); see `ganrepro plan`"
+        )
     train, test, provenance, files = _splits(cfg, Path(data_root), sources)
     (x, y) = (train.images, train.labels) if hasattr(train, "images") else train
     (tx, ty) = (test.images, test.labels) if hasattr(test, "images") else test
@@ -57,16 +65,35 @@ def train_classifier(out_dir: str | Path, dataset: str, scale: str, data_root: s
 
     dev = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
     model, info = train_lenet(
-        x, torch.as_tensor(y), value_range=tuple(cfg["value_range"]), seed=cfg["seed"], epochs=cfg["epochs"],
-        batch_size=cfg["batch_size"], lr=cfg["lr"], device=dev, test_images=tx, test_labels=torch.as_tensor(ty),
-        dataset=dataset, progress=progress,
+        x,
+        torch.as_tensor(y),
+        value_range=tuple(cfg["value_range"]),
+        seed=cfg["seed"],
+        epochs=cfg["epochs"],
+        batch_size=cfg["batch_size"],
+        lr=cfg["lr"],
+        device=dev,
+        test_images=tx,
+        test_labels=torch.as_tensor(ty),
+        dataset=dataset,
+        progress=progress,
     )
     acc = info["test_accuracy"]
     stand_in = provenance.startswith("stand-in")
     result = {
-        "classifier": out_dir.name, "config": cfg, "test_accuracy": acc, "target": cfg["target"],
-        "passed": acc >= cfg["target"], "data": provenance, "stand_in": stand_in, "data_files": files,
-        "training": info, "device": dev, "hardware": hardware(), "git_commit": git_commit(), "finished": now_iso(),
+        "classifier": out_dir.name,
+        "config": cfg,
+        "test_accuracy": acc,
+        "target": cfg["target"],
+        "passed": acc >= cfg["target"],
+        "data": provenance,
+        "stand_in": stand_in,
+        "data_files": files,
+        "training": info,
+        "device": dev,
+        "hardware": hardware(),
+        "git_commit": git_commit(),
+        "finished": now_iso(),
     }
     if not result["passed"]:
         atomic_write_json(out_dir / "failed.json", result)
@@ -74,8 +101,18 @@ def train_classifier(out_dir: str | Path, dataset: str, scale: str, data_root: s
             f"LeNet-5 on {dataset} reached test accuracy {acc:.4f}, below the target {cfg['target']} "
             f"(config/classifiers.yaml); numbers in {out_dir / 'failed.json'}. Check the data and the settings."
         )
-    save_lenet(out_dir / "model.pt", model, {"dataset": dataset, "value_range": cfg["value_range"], "accuracy": acc,
-                                             "seed": cfg["seed"], "data": provenance, "stand_in": stand_in})
+    save_lenet(
+        out_dir / "model.pt",
+        model,
+        {
+            "dataset": dataset,
+            "value_range": cfg["value_range"],
+            "accuracy": acc,
+            "seed": cfg["seed"],
+            "data": provenance,
+            "stand_in": stand_in,
+        },
+    )
     result["model_sha256"] = sha256_file(out_dir / "model.pt")
     atomic_write_json(out_dir / "info.json", result)  # last: its presence means the classifier is usable
     return result

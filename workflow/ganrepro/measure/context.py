@@ -20,9 +20,7 @@ def _load_classifier(classifier: Any) -> tuple[torch.nn.Module, dict[str, Any]]:
     from ganrepro.measure.lenet import load_lenet
 
     if classifier is None:
-        raise GanreproError(
-            "this metric needs a LeNet-5 classifier (a path written by save_lenet, or (model, meta))"
-        )
+        raise GanreproError("this metric needs a LeNet-5 classifier (a path written by save_lenet, or (model, meta))")
     if isinstance(classifier, str | Path):
         model, meta = load_lenet(classifier)
         return model, {**meta, "file": str(classifier), "sha256": sha256_file(classifier)}

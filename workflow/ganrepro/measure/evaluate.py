@@ -99,9 +99,20 @@ def evaluate_run(
             with sampling_mode(G, bn_mode):
                 return G(draw(k))
 
-        res = m(generate, value_range=value_range, dataset=f"{ds_name}-{config_hash(ds_kw, 8)}", real=real,
-                real_value_range=value_range, classifier=classifier, weights=weights, scale=cfg["scale"],
-                device=dev, cache_dir=cache_dir, progress=False, overrides=overrides)
+        res = m(
+            generate,
+            value_range=value_range,
+            dataset=f"{ds_name}-{config_hash(ds_kw, 8)}",
+            real=real,
+            real_value_range=value_range,
+            classifier=classifier,
+            weights=weights,
+            scale=cfg["scale"],
+            device=dev,
+            cache_dir=cache_dir,
+            progress=False,
+            overrides=overrides,
+        )
         value = res["value"]
         if isinstance(value, dict):  # class_stats: several numbers
             row.update({k: v for k, v in value.items()})
@@ -117,7 +128,15 @@ def evaluate_run(
     df = pd.DataFrame(rows)
     out = run_dir / "eval"
     eid = eval_id(metric, overrides)
-    atomic_write_json(out / f"{eid}.json", {"run": run_dir.name, "metric": metric, "overrides": overrides,
-                                            "sample_bn_mode": bn_mode, "results": full})
+    atomic_write_json(
+        out / f"{eid}.json",
+        {
+            "run": run_dir.name,
+            "metric": metric,
+            "overrides": overrides,
+            "sample_bn_mode": bn_mode,
+            "results": full,
+        },
+    )
     atomic_to_csv(df, out / f"{eid}.csv")  # last: the Snakemake output
     return df

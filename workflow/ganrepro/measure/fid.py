@@ -1,4 +1,5 @@
-"""FID (docs/references.md §8.2): Fréchet distance, cached reference statistics, and a pytorch-fid / torch-fidelity cross-check.
+"""FID (docs/references.md §8.2): Fréchet distance, cached reference statistics, and a pytorch-fid / torch-fidelity
+cross-check.
 
 Features come from the libraries (``inception.extract_features``). ``frechet_distance`` computes pytorch-fid's
 formula ||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2). Its trace term is taken, by default, from the eigenvalues
@@ -29,7 +30,8 @@ from ganrepro.measure import inception as inc
 
 # pytorch-fid and torch-fidelity FIDs of the same samples agree when |a - b| <= max(ABS_TOL, REL_TOL * max(a, b)).
 # They differ by design, not by bugs: pytorch-fid resizes with torch's bilinear interpolate from float input,
-# torch-fidelity with the TF1 bilinear kernel from uint8 input (docs/references.md §8.2). Upsampling 32 px images ~9x, the two
+# torch-fidelity with the TF1 bilinear kernel from uint8 input (docs/references.md §8.2). Upsampling 32 px images ~9x,
+# the two
 # resizes sample the source grid at shifted positions, which moves pool3 features by a few percent (~2% mean
 # absolute difference measured here on the random-init network), and FID, a sum of squared differences, moves by
 # a similar relative amount (the pytorch-fid README calls the difference to TF "slight"). 5% relative keeps
@@ -143,7 +145,8 @@ class ReferenceStats:
 
 
 def load_ttur_npz(path: str | Path) -> ReferenceStats:
-    """Precomputed TTUR-style statistics (an .npz with keys mu, sigma; docs/references.md §8.2), recorded with their sha256."""
+    """Precomputed TTUR-style statistics (an .npz with keys mu, sigma; docs/references.md §8.2), recorded with
+    their sha256."""
     path = Path(path)
     if not path.exists():
         raise GanreproError(f"reference statistics {path} not found")
@@ -205,8 +208,9 @@ def real_subset(real: torch.Tensor, n: int | None, seed: int | None) -> tuple[to
 RealArg = torch.Tensor | Callable[[], torch.Tensor]
 
 
-def reference_key(weights: inc.InceptionWeights, *, dataset: str, split: str, n: int | None,
-                  seed: int | None) -> dict[str, Any]:
+def reference_key(
+    weights: inc.InceptionWeights, *, dataset: str, split: str, n: int | None, seed: int | None
+) -> dict[str, Any]:
     """What a cached real-image reference depends on (FID statistics and KID features share it)."""
     lib = weights.library
     return {
@@ -286,7 +290,12 @@ def compute_fid(
         )
     warns = list(weights.warnings) + list(reference.warnings)
     feats = inc.extract_features(
-        generated, weights, value_range=value_range, device=device, batch_size=batch_size, progress=progress,
+        generated,
+        weights,
+        value_range=value_range,
+        device=device,
+        batch_size=batch_size,
+        progress=progress,
         total=total,
     )["2048"]
     mu, sigma = statistics(feats)
@@ -300,7 +309,8 @@ def compute_fid(
         "n_real": reference.n,
         **reference.record(),
         **inc.protocol(weights, "2048"),
-        "frechet": "pytorch-fid formula; Tr sqrt(S1 S2) from the eigenvalues of S1^1/2 S2 S1^1/2 (ganrepro.measure.fid)",
+        "frechet": "pytorch-fid formula; Tr sqrt(S1 S2) from the eigenvalues of S1^1/2 S2 S1^1/2 "
+        "(ganrepro.measure.fid)",
         "value_range": list(value_range),
         "device": str(inc.resolve_device(device)),
         "warnings": warns,
@@ -354,4 +364,3 @@ def fid_cross_check(
         }
     )
     return out
-

@@ -3,7 +3,8 @@
 No Inception network is written here: features come from ``pytorch_fid.inception.InceptionV3`` (FID) or
 ``torch_fidelity.feature_extractor_inceptionv3.FeatureExtractorInceptionV3`` (IS, KID, FID cross-check).
 
-Weights (docs/references.md §8.2-8.4). Each library has its own file (same torch.hub-style hash prefix, treated as separate
+Weights (docs/references.md §8.2-8.4). Each library has its own file (same torch.hub-style hash prefix, treated as
+separate
 assets). A file is accepted when its sha256 starts with ``6726825d``: the only published check, a PREFIX only;
 the full digest is computed and recorded, and a caller that pinned it (``expected_sha256``) gets a full check.
 Only an accepted file gives ``official_weights: true``. With no file: at smoke scale a randomly initialised
@@ -153,7 +154,8 @@ class InceptionWeights:
 
 
 def verify_weights(library: str, path: str | Path, expected_sha256: str | None = None) -> InceptionWeights:
-    """Hash-check ``path`` (docs/references.md §8.4): sha256 must start with 6726825d, or equal ``expected_sha256`` if pinned."""
+    """Hash-check ``path`` (docs/references.md §8.4): sha256 must start with the published prefix, or equal
+    ``expected_sha256`` if pinned."""
     _check_library(library)
     asset, path = ASSETS[library], Path(path)
     digest = sha256_file(path)
@@ -228,8 +230,10 @@ def resolve_weights(
         False,
         "none (random initialisation)",
         f"random init, seed {random_seed} (He-normal convs); stand-in for smoke runs, values meaningless",
-        (f"Inception weights {path} not found: smoke scale uses a RANDOMLY INITIALISED Inception "
-         "(official_weights false); values are not comparable to any published number",),
+        (
+            f"Inception weights {path} not found: smoke scale uses a RANDOMLY INITIALISED Inception "
+            "(official_weights false); values are not comparable to any published number",
+        ),
     )
 
 
@@ -420,4 +424,3 @@ def generated_batches(
             raise GanreproError(f"the sampler returned {len(batch)} images when asked for {k}")
         done += k
         yield batch.detach()
-

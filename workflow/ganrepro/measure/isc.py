@@ -60,8 +60,14 @@ def inception_score(
     if weights.library != inc.TORCH_FIDELITY:
         raise GanreproError(f"IS is computed with torch-fidelity's network; got {weights.library} weights")
     logits = inc.extract_features(
-        generated, weights, value_range=value_range, features=("logits_unbiased",), device=device,
-        batch_size=batch_size, progress=progress, total=total,
+        generated,
+        weights,
+        value_range=value_range,
+        features=("logits_unbiased",),
+        device=device,
+        batch_size=batch_size,
+        progress=progress,
+        total=total,
     )["logits_unbiased"]
     mean, std = inception_score_from_logits(torch.from_numpy(logits), splits, shuffle, rng_seed)
     return {
@@ -90,15 +96,21 @@ def inception_score_draws(
     progress: bool = True,
     metric: str = "is_draws",
 ) -> dict[str, Any]:
-    """SW-GAN protocol (docs/references.md §5.4 REC): IS of each independent draw with ``splits`` (1) per draw; value = mean
+    """SW-GAN protocol (docs/references.md §5.4 REC): IS of each independent draw with ``splits`` (1) per draw; value =
+    mean
     over draws, std = std over draws (ddof 0, as over splits)."""
     if weights.library != inc.TORCH_FIDELITY:
         raise GanreproError(f"IS is computed with torch-fidelity's network; got {weights.library} weights")
     scores, sizes = [], []
     for draw in draws:
         logits = inc.extract_features(
-            draw, weights, value_range=value_range, features=("logits_unbiased",), device=device,
-            batch_size=batch_size, progress=progress,
+            draw,
+            weights,
+            value_range=value_range,
+            features=("logits_unbiased",),
+            device=device,
+            batch_size=batch_size,
+            progress=progress,
         )["logits_unbiased"]
         scores.append(inception_score_from_logits(torch.from_numpy(logits), splits)[0])
         sizes.append(len(logits))

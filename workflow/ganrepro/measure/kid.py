@@ -18,8 +18,15 @@ def kid_defaults() -> dict[str, Any]:
     """torch-fidelity's KID settings (torch_fidelity.defaults.DEFAULTS), read from the installed library."""
     from torch_fidelity.defaults import DEFAULTS
 
-    keys = ("kid_subsets", "kid_subset_size", "kid_kernel", "kid_kernel_poly_degree", "kid_kernel_poly_gamma",
-            "kid_kernel_poly_coef0", "rng_seed")
+    keys = (
+        "kid_subsets",
+        "kid_subset_size",
+        "kid_kernel",
+        "kid_kernel_poly_degree",
+        "kid_kernel_poly_gamma",
+        "kid_kernel_poly_coef0",
+        "rng_seed",
+    )
     return {k: DEFAULTS[k] for k in keys}
 
 
@@ -91,7 +98,12 @@ def kernel_inception_distance(
         raise GanreproError(f"KID is computed with torch-fidelity's network; got {weights.library} weights")
     warns = list(weights.warnings)
     fg = inc.extract_features(
-        generated, weights, value_range=value_range, device=device, batch_size=batch_size, progress=progress,
+        generated,
+        weights,
+        value_range=value_range,
+        device=device,
+        batch_size=batch_size,
+        progress=progress,
         total=total,
     )["2048"].astype(np.float32)  # torch-fidelity's features are float32
     used = {**kid_defaults(), **settings}

@@ -1,6 +1,8 @@
-"""LeNet-5 digit classifier for the SW-GAN evaluation (docs/references.md §5.4, §6.5) and a Fréchet distance in its feature space.
+"""LeNet-5 digit classifier for the SW-GAN evaluation (docs/references.md §5.4, §6.5) and a Fréchet distance in its
+feature space.
 
-Architecture (docs/references.md §6.5): 32x32x1 -> conv 6@5x5 -> 2x2 max-pool -> conv 16@5x5 -> 2x2 max-pool -> FC 120 -> FC 84
+Architecture (docs/references.md §6.5): 32x32x1 -> conv 6@5x5 -> 2x2 max-pool -> conv 16@5x5 -> 2x2 max-pool -> FC 120
+-> FC 84
 -> FC 10, full C3 connectivity, ReLU and a softmax output (the modern reading; LeCun 1998's scaled tanh, sparse C3
 and RBF output are not used). 61,706 parameters.
 
@@ -31,7 +33,8 @@ from ganrepro.measure.fid import frechet_distance, statistics
 
 INPUT_SIZE = 32
 NUM_PARAMS = 61_706
-# docs/references.md §5.4 / §6.5: the SW-GAN paper's classifier has 98% MNIST test accuracy; 89% is our Fashion-MNIST bar
+# docs/references.md §5.4 / §6.5: the SW-GAN paper's classifier has 98% MNIST test accuracy; 89% is our Fashion-MNIST
+# bar
 TARGET_ACCURACY = {"mnist": 0.98, "fashion_mnist": 0.89}
 RESIZE = "bilinear to 32x32 (torch.nn.functional.interpolate, align_corners=False) when the input is not 32x32"
 
@@ -98,7 +101,8 @@ def train_lenet(
     dataset: str | None = None,
     progress: bool = False,
 ) -> tuple[LeNet5, dict[str, Any]]:
-    """Train LeNet-5 with Adam and cross-entropy (docs/references.md §6.5). Deterministic given ``seed`` on a fixed device and
+    """Train LeNet-5 with Adam and cross-entropy (docs/references.md §6.5). Deterministic given ``seed`` on a fixed
+    device and
     thread count: the initialisation is drawn from a seeded global RNG inside ``fork_rng`` (the caller's RNG state
     is left untouched) and the shuffling from a private seeded generator.
 

@@ -1,4 +1,5 @@
-"""Mode-count statistics of classified generated samples (SW-GAN §V, docs/references.md §5.4; KL to uniform as docs/references.md §7.3)."""
+"""Mode-count statistics of classified generated samples (SW-GAN §V, docs/references.md §5.4; KL to uniform as
+docs/references.md §7.3)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ def class_stats(labels: Sequence[int] | np.ndarray | torch.Tensor, num_classes: 
     - ``categories``: number of distinct classes present (SW-GAN Table I "mode appearance").
     - ``mean_label``: mean predicted label (ideal (K-1)/2 = 4.5 for digits).
     - ``count_std``: sqrt(1/(K-1) * sum_i (n_i - n_bar)^2), n_bar = N/K, over all K classes (absent ones count
-      0). SW-GAN eq. 21 prints the sum without the square, which is identically 0; docs/references.md §5.4 restores it (ddof 1).
+      0). SW-GAN eq. 21 prints the sum without the square, which is identically 0; docs/references.md §5.4 restores it
+      (ddof 1).
     - ``kl_uniform``: KL(p_gen || uniform) = sum_i p_i log(K p_i), natural log, with 0 log 0 = 0.
     - ``counts``: n_i for i = 0..K-1; ``n``: N.
     """

@@ -29,7 +29,8 @@ def w1_exact(a: np.ndarray, b: np.ndarray) -> float:
 def mode_coverage(
     samples: np.ndarray | torch.Tensor, centers: np.ndarray | torch.Tensor, std: float, k: float = 3.0
 ) -> tuple[int, float]:
-    """(modes covered, fraction of high-quality samples in [0, 1]) per docs/references.md §7.3, computed by ``mode_stats``."""
+    """(modes covered, fraction of high-quality samples in [0, 1]) per docs/references.md §7.3, computed by
+    ``mode_stats``."""
     s = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else np.asarray(samples)
     c = centers.detach().cpu().numpy() if isinstance(centers, torch.Tensor) else np.asarray(centers)
     st = mode_stats(s.astype(np.float64), c.astype(np.float64), float(std), k)

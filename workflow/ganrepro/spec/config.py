@@ -18,8 +18,6 @@ from ganrepro.core.paths import repo_root
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
-
-
 def _load_yaml(path: Path) -> Any:
     try:
         with open(path) as f:
@@ -78,7 +76,9 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         try:
             from_env = json.loads(env)
         except ValueError as e:
-            raise GanreproError(f"${ENV_CONFIG} is not a JSON object ({e}); unset it or let the Snakefile set it") from e
+            raise GanreproError(
+                f"${ENV_CONFIG} is not a JSON object ({e}); unset it or let the Snakefile set it"
+            ) from e
         if not isinstance(from_env, dict):
             raise GanreproError(f"${ENV_CONFIG} must be a JSON object of config keys, got {type(from_env).__name__}")
         cfg.update(from_env)

@@ -34,7 +34,9 @@ class Asset:
     datasets: tuple[str, ...]
     md5: str | None = None
     sha256: str | None = None
-    sha256_prefix: str | None = None  # only the first hex digits are known (torch.hub file names, docs/references.md §8.4)
+    sha256_prefix: str | None = (
+        None  # only the first hex digits are known (torch.hub file names, docs/references.md §8.4)
+    )
     content_md5: str | None = None  # md5 of the gunzipped payload: lets a recompressed .gz (e.g. Debian's) pass
     note: str | None = None
 
@@ -104,7 +106,12 @@ def _parse_entry(where: str, name: str, spec: Any, known_datasets: set[str] | No
     if known_datasets is not None:
         for d in ds:
             if d not in known_datasets:
-                raise _bad(where, name, "datasets", f"names unknown dataset {d!r}; valid: {', '.join(sorted(known_datasets))}")
+                raise _bad(
+                    where,
+                    name,
+                    "datasets",
+                    f"names unknown dataset {d!r}; valid: {', '.join(sorted(known_datasets))}",
+                )
     sums: dict[str, str | None] = {}
     for key, n in _HEX.items():
         if key in spec:
@@ -120,7 +127,12 @@ def _parse_entry(where: str, name: str, spec: Any, known_datasets: set[str] | No
             raise _bad(where, name, "sha256_prefix", f"must be 4 to 63 lowercase hex digits, got {v!r}")
         sums["sha256_prefix"] = v
     if not ({"md5", "sha256", "sha256_prefix"} & set(spec)):
-        raise _bad(where, name, "md5", "or 'sha256' or 'sha256_prefix' must be given (use 'sha256: null' when not known yet)")
+        raise _bad(
+            where,
+            name,
+            "md5",
+            "or 'sha256' or 'sha256_prefix' must be given (use 'sha256: null' when not known yet)",
+        )
     if "content_md5" in sums and not path.endswith(".gz"):
         raise _bad(where, name, "content_md5", "only applies to .gz files")
     note = spec.get("note")
@@ -170,7 +182,9 @@ def assets_for(datasets: Iterable[str], manifest: dict[str, Asset] | None = None
 
 
 # ------------------------------------------------------------------------------------------------------ prefetch
-def prefetch_key(datasets: Iterable[str], data_root: str, sources: dict[str, str], extra_assets: Iterable[str] = ()) -> str:
+def prefetch_key(
+    datasets: Iterable[str], data_root: str, sources: dict[str, str], extra_assets: Iterable[str] = ()
+) -> str:
     """Names the prefetch marker: changes when the datasets, the locations or the manifest change."""
     try:
         manifest_text = manifest_path().read_text()

@@ -87,7 +87,11 @@ class Plan:
     runs: dict[str, Run]  # run_id -> Run
     classifiers: dict[str, dict[str, Any]] = field(default_factory=dict)  # classifier id -> resolved config
     evals: dict[str, Evaluation] = field(default_factory=dict)  # "<run_id>/<eval_id>" -> Evaluation
-    prefetch: tuple[list[str], list[str], str] = ([], [], "")  # (datasets, extra assets, marker key) the plan reads
+    prefetch: tuple[list[str], list[str], str] = (
+        [],
+        [],
+        "",
+    )  # (datasets, extra assets, marker key) the plan reads
 
     def artifacts(self) -> list[Artifact]:
         return [a for p in self.papers.values() for a in p.artifacts.values()]
@@ -121,9 +125,17 @@ def resolve_run(paper: str, key: str, spec: dict[str, Any], seed: int, scale: st
             _unknown(where, f"{role}.name", spec[role]["name"], catalog.nets())
     m_def, n_def, d_def = (registry_defaults(n) for n in ("methods", "nets", "datasets"))
     cfg = run_defaults()
-    cfg.update({k: v for k, v in spec.items() if k not in ("method", "method_config", "dataset", "dataset_config", "G", "D")})
-    cfg["method"] = {"name": spec["method"], **deep_merge(m_def.get(spec["method"], {}), spec.get("method_config") or {})}
-    cfg["dataset"] = {"name": spec["dataset"], **deep_merge(d_def.get(spec["dataset"], {}), spec.get("dataset_config") or {})}
+    cfg.update(
+        {k: v for k, v in spec.items() if k not in ("method", "method_config", "dataset", "dataset_config", "G", "D")}
+    )
+    cfg["method"] = {
+        "name": spec["method"],
+        **deep_merge(m_def.get(spec["method"], {}), spec.get("method_config") or {}),
+    }
+    cfg["dataset"] = {
+        "name": spec["dataset"],
+        **deep_merge(d_def.get(spec["dataset"], {}), spec.get("dataset_config") or {}),
+    }
     for role in ("G", "D"):
         kw = {k: v for k, v in spec[role].items() if k != "name"}
         cfg[role] = {"name": spec[role]["name"], **deep_merge(n_def.get(spec[role]["name"], {}), kw)}
@@ -136,19 +148,9 @@ def resolve_run(paper: str, key: str, spec: dict[str, Any], seed: int, scale: st
     return cfg
 
 
-
-
-
-
-
-
-
-
 def run_id(cfg: dict[str, Any]) -> str:
     """Readable prefix + hash of the resolved config: identical runs from two papers share one folder."""
     return f"{cfg['method']['name']}-{cfg['dataset']['name']}-s{cfg['seed']}-{cfg['scale']}-{config_hash(cfg)}"
-
-
 
 
 def eval_id(metric: str, overrides: dict[str, Any] | None) -> str:
@@ -204,8 +206,10 @@ def build_plan(config: dict[str, Any], tables_dir: Path | None = None) -> Plan:
                 proto = protocol(entry["name"], f"{folder}/paper.yaml: artifacts.{aname}")
                 if KIND_FACTS[proto.kind].needs_classifier:
                     if not resolved.get("classifier"):
-                        raise GanreproError(f"{folder}/paper.yaml: artifacts.{aname} uses metric {entry['name']}, "
-                                            "which needs `classifier: <dataset>` (an entry of config/classifiers.yaml)")
+                        raise GanreproError(
+                            f"{folder}/paper.yaml: artifacts.{aname} uses metric {entry['name']}, "
+                            "which needs `classifier: <dataset>` (an entry of config/classifiers.yaml)"
+                        )
                     ccfg = classifier_config(resolved["classifier"], scale)
                     clf = classifier_id(ccfg)
                     clfs[clf] = ccfg
@@ -230,7 +234,9 @@ def build_plan(config: dict[str, Any], tables_dir: Path | None = None) -> Plan:
 def required_data(plan: Plan) -> tuple[list[str], list[str]]:
     """(datasets, extra assets) the plan reads: the runs' and classifiers' datasets, and the Inception weights of
     the metrics it evaluates (at smoke scale a missing weights file falls back to random init, so not needed)."""
-    names = {r.config["dataset"]["name"] for r in plan.runs.values()} | {c["dataset"] for c in plan.classifiers.values()}
+    names = {r.config["dataset"]["name"] for r in plan.runs.values()} | {
+        c["dataset"] for c in plan.classifiers.values()
+    }
     datasets = sorted(n for n in names if catalog.needs_files(n))
     extra: set[str] = set()
     if not scales.allows_stand_ins(plan.config["scale"]):  # random Inception weights are not allowed

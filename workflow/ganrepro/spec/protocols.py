@@ -35,19 +35,46 @@ KIND_FACTS: dict[str, KindFacts] = {
     "is": KindFacts("torch-fidelity", "logits_unbiased"),
     "kid": KindFacts("torch-fidelity", "pool3_2048", needs_real=True),
     "fd_lenet": KindFacts("ganrepro", "lenet_fc84", needs_real=True, needs_classifier=True),
-    "class_stats": KindFacts("ganrepro", "lenet_class", needs_classifier=True,
-                             value_columns=("categories", "mean_label", "count_std", "kl_uniform")),
+    "class_stats": KindFacts(
+        "ganrepro",
+        "lenet_class",
+        needs_classifier=True,
+        value_columns=("categories", "mean_label", "count_std", "kl_uniform"),
+    ),
 }
 # Per library: how images are resized for its feature network, and the config/assets.yaml entry of the
 # Inception weights it loads (None: no Inception network).
-RESIZE_OF_LIBRARY = {"pytorch-fid": "torch_bilinear_299", "torch-fidelity": "tf1_bilinear_299", "ganrepro": "bilinear_32"}
+RESIZE_OF_LIBRARY = {
+    "pytorch-fid": "torch_bilinear_299",
+    "torch-fidelity": "tf1_bilinear_299",
+    "ganrepro": "bilinear_32",
+}
 INCEPTION_ASSET = {"pytorch-fid": "pytorch_fid_inception", "torch-fidelity": "torch_fidelity_inception"}
 KINDS = tuple(KIND_FACTS)
 # results/runs/<run>/eval/<eval_id>.csv, one row per snapshot (ganrepro.measure.evaluate writes it): these columns,
 # plus the kind's value_columns after `data`.
-EVAL_PROTOCOL_COLUMNS = ("n_generated", "n_real", "reference", "feature_extractor", "library", "weights_sha256",
-                         "official_weights", "splits", "draws", "scale")
-EVAL_COLUMNS = ("iteration", "metric", "data", "value", "std", *EVAL_PROTOCOL_COLUMNS, "protocol_seed", "warnings")
+EVAL_PROTOCOL_COLUMNS = (
+    "n_generated",
+    "n_real",
+    "reference",
+    "feature_extractor",
+    "library",
+    "weights_sha256",
+    "official_weights",
+    "splits",
+    "draws",
+    "scale",
+)
+EVAL_COLUMNS = (
+    "iteration",
+    "metric",
+    "data",
+    "value",
+    "std",
+    *EVAL_PROTOCOL_COLUMNS,
+    "protocol_seed",
+    "warnings",
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +105,9 @@ def check_protocol(name: str, entry: Any, where: str) -> MetricProtocol:
     allowed = set(MetricProtocol.__dataclass_fields__) - {"name"}
     unknown = sorted(set(entry) - allowed)
     if unknown:
-        raise GanreproError(f"{where}: {name} has unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}")
+        raise GanreproError(
+            f"{where}: {name} has unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}"
+        )
     missing = [k for k in ("kind", "n_gen", "seed") if k not in entry]
     if missing:
         raise GanreproError(f"{where}: {name} lacks {', '.join(missing)}")
@@ -94,8 +123,11 @@ def check_protocol(name: str, entry: Any, where: str) -> MetricProtocol:
         **entry,
     }
     # these follow from the metric's kind: a config that says otherwise would be recorded wrongly, so stop
-    for k, want in (("library", KIND_FACTS[kind].library), ("feature", KIND_FACTS[kind].feature),
-                    ("resize", RESIZE_OF_LIBRARY[KIND_FACTS[kind].library])):
+    for k, want in (
+        ("library", KIND_FACTS[kind].library),
+        ("feature", KIND_FACTS[kind].feature),
+        ("resize", RESIZE_OF_LIBRARY[KIND_FACTS[kind].library]),
+    ):
         if full[k] != want:
             raise GanreproError(f"{where}: {name}.{k} is {full[k]!r} but a {kind} metric uses {want!r}")
     if kind == "is" and not full.get("splits"):
@@ -124,8 +156,6 @@ def load_protocols(path: str | Path | None = None) -> dict[str, MetricProtocol]:
     with open(path) as f:
         raw = yaml.safe_load(f) or {}
     return {name: check_protocol(name, entry, str(path)) for name, entry in raw.items()}
-
-
 
 
 @cache

@@ -1,8 +1,8 @@
 """What each scale allows: the one place that decides it (config key `scale`, schemas/config.schema.yaml).
 
-  smoke  short runs on stand-in data and randomly initialised Inception weights where the real files are absent,
-         to exercise every code path in minutes; its numbers are labelled NOT COMPARABLE everywhere
-  paper  each paper's own settings on the real data and official weights; its numbers are compared with the paper
+smoke  short runs on stand-in data and randomly initialised Inception weights where the real files are absent,
+       to exercise every code path in minutes; its numbers are labelled NOT COMPARABLE everywhere
+paper  each paper's own settings on the real data and official weights; its numbers are compared with the paper
 """
 
 from __future__ import annotations

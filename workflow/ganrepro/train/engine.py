@@ -67,9 +67,11 @@ def _rng_state() -> dict[str, Any]:
     """Every RNG's state as plain data (ints, tuples, tensors): checkpoints load with torch.load(weights_only=True),
     which refuses anything that would run code, numpy objects included."""
     name, keys, pos, has_gauss, cached = np.random.get_state()
-    st = {"python": random.getstate(), "numpy": (name, torch.from_numpy(keys.astype(np.int64)), int(pos),
-                                                 int(has_gauss), float(cached)),
-          "torch": torch.get_rng_state()}
+    st = {
+        "python": random.getstate(),
+        "numpy": (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)),
+        "torch": torch.get_rng_state(),
+    }
     if torch.cuda.is_available():
         st["cuda"] = torch.cuda.get_rng_state_all()
     return st
@@ -97,13 +99,19 @@ def load_checkpoint(path: Path, config_hash_expected: str | None = None) -> dict
     try:
         st = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for a truncated, corrupt or code-carrying file
-        raise _set_aside(path, f"is unreadable as a plain-data checkpoint ({type(e).__name__}: "
-                               f"{str(e).splitlines()[0][:120] if str(e) else 'no detail'})") from e
+        raise _set_aside(
+            path,
+            f"is unreadable as a plain-data checkpoint ({type(e).__name__}: "
+            f"{str(e).splitlines()[0][:120] if str(e) else 'no detail'})",
+        ) from e
     if not isinstance(st, dict) or not {"iteration", "G", "D", "method", "data", "rng", "log"} <= set(st):
         raise _set_aside(path, "is not a ganrepro checkpoint of this version (keys missing)")
     if config_hash_expected is not None and st.get("config_hash") != config_hash_expected:
-        raise _set_aside(path, f"belongs to another run configuration (config hash {st.get('config_hash')}, this "
-                               f"run is {config_hash_expected})")
+        raise _set_aside(
+            path,
+            f"belongs to another run configuration (config hash {st.get('config_hash')}, this "
+            f"run is {config_hash_expected})",
+        )
     return st
 
 
@@ -123,8 +131,10 @@ def resume_state(ckpt_dir: Path, config_hash_expected: str | None = None) -> dic
             print(f"warning: {e}; trying the previous checkpoint", file=sys.stderr)
             continue
         if name != "last.pt":
-            print(f"warning: resuming from {path} (iteration {st['iteration']}), the last good checkpoint",
-                  file=sys.stderr)
+            print(
+                f"warning: resuming from {path} (iteration {st['iteration']}), the last good checkpoint",
+                file=sys.stderr,
+            )
         return st
     return None
 
@@ -152,7 +162,8 @@ def catch_stop_signals() -> Iterator[dict[str, int]]:
 def sampling_mode(G: nn.Module, bn_mode: str) -> Iterator[None]:
     """Generate without side effects: BN in the configured mode, running statistics restored afterwards.
 
-    bn_mode 'train' uses batch statistics, as WG and GP always did (docs/references.md §8.2, §9 #15); 'eval' uses running ones.
+    bn_mode 'train' uses batch statistics, as WG and GP always did (docs/references.md §8.2, §9 #15); 'eval' uses
+    running ones.
     """
     if bn_mode not in ("train", "eval"):
         raise GanreproError(f"run config key 'sample_bn_mode' is {bn_mode!r}; valid values: train, eval")
@@ -207,7 +218,13 @@ def _weight_histograms(D: nn.Module, iteration: int) -> pd.DataFrame:
             hi = lo + 1e-12
         counts, edges = torch.histogram(w, bins=HIST_BINS, range=(lo, hi))
         rows += [
-            {"iteration": iteration, "param": name, "lo": edges[i].item(), "hi": edges[i + 1].item(), "count": int(c)}
+            {
+                "iteration": iteration,
+                "param": name,
+                "lo": edges[i].item(),
+                "hi": edges[i + 1].item(),
+                "count": int(c),
+            }
             for i, c in enumerate(counts.tolist())
         ]
     return pd.DataFrame(rows)
@@ -341,7 +358,10 @@ def train(
         atomic_to_csv(pd.DataFrame(rows), run_dir / "losses.csv")
 
     def snapshot(it: int) -> None:
-        atomic_torch_save(run_dir / "snapshots" / f"it_{it:07d}.pt", {"iteration": it, "G": G.state_dict(), "D": D.state_dict()})
+        atomic_torch_save(
+            run_dir / "snapshots" / f"it_{it:07d}.pt",
+            {"iteration": it, "G": G.state_dict(), "D": D.state_dict()},
+        )
         atomic_to_csv(_weight_histograms(D, it), run_dir / "hist" / f"it_{it:07d}.csv")
         if train_g or it == total:
             with sampling_mode(G, bn_mode):
@@ -391,7 +411,9 @@ def train(
         "status": status,
         "diverged_at": diverged_at,
         "divergence_reason": reason if status == "diverged" else None,
-        "last_finite_losses": {k: v for k, v in last_finite.items() if not k.startswith("gradnorm")} if last_finite else None,
+        "last_finite_losses": {k: v for k, v in last_finite.items() if not k.startswith("gradnorm")}
+        if last_finite
+        else None,
         "iterations_done": iters,
         "iterations_planned": total,
         "wall_time_s": round(elapsed, 3),
@@ -417,7 +439,11 @@ def _progress_line(name: str, start: int, done: int, total: int, elapsed: float)
     rate = (done - start) / elapsed if elapsed > 0 else float("inf")
     left = (total - done) / rate if rate > 0 else float("inf")
     eta = f"{left / 60:.0f} min" if math.isfinite(left) else "?"
-    print(f"ganrepro: {name}: G it {done}/{total} checkpointed, {rate:.3g} it/s, about {eta} left", file=sys.stderr, flush=True)
+    print(
+        f"ganrepro: {name}: G it {done}/{total} checkpointed, {rate:.3g} it/s, about {eta} left",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def snapshots(run_dir: Path) -> list[Path]:

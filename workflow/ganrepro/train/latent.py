@@ -14,8 +14,9 @@ def law_of(method_config: dict) -> str:
     return method_config.get("latent", "normal")
 
 
-def draw(law: str, n: int, nz: int, generator: torch.Generator | None = None,
-         device: str | torch.device = "cpu") -> torch.Tensor:
+def draw(
+    law: str, n: int, nz: int, generator: torch.Generator | None = None, device: str | torch.device = "cpu"
+) -> torch.Tensor:
     """n latent vectors of size nz; `generator` None draws from torch's global stream (seeded by the caller)."""
     if law == "normal":
         return torch.randn(n, nz, generator=generator, device=device)

@@ -41,13 +41,25 @@ def record_verdicts(paper: str) -> Path:
     for claim in spec["claims"]:
         res = judge(claim, result(paper, claim["artifact"], "committed"), pub)
         if res["verdict"] == CANNOT_JUDGE:
-            raise GanreproError(f"{folder}/paper.yaml: {res['detail']}; fix the claim or rebuild the artifact "
-                                "before keeping it")
-        rows.append({"paper": paper, "claim": claim["id"], "verdict": res["verdict"],
-                     "seeds_holding": res["seeds_holding"], "seeds_total": res["seeds_total"],
-                     "artifact": claim["artifact"], "measured": res["measured"]})
+            raise GanreproError(
+                f"{folder}/paper.yaml: {res['detail']}; fix the claim or rebuild the artifact before keeping it"
+            )
+        rows.append(
+            {
+                "paper": paper,
+                "claim": claim["id"],
+                "verdict": res["verdict"],
+                "seeds_holding": res["seeds_holding"],
+                "seeds_total": res["seeds_total"],
+                "artifact": claim["artifact"],
+                "measured": res["measured"],
+            }
+        )
     out = folder / "reproduced" / "verdicts.csv"
-    atomic_to_csv(pd.DataFrame(rows, columns=VERDICT_COLUMNS).astype({"seeds_holding": "Int64", "seeds_total": "Int64"}), out)
+    atomic_to_csv(
+        pd.DataFrame(rows, columns=VERDICT_COLUMNS).astype({"seeds_holding": "Int64", "seeds_total": "Int64"}),
+        out,
+    )
     return out
 
 
@@ -107,18 +119,24 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                     continue
                 if not r.comparable:
                     why = "smoke" if r.scale == "smoke" else f"scale {r.scale}, not marked comparable"
-                    lines.append(f"{head}: not comparable ({why}; measured: {v}" + (f", {detail}" if detail else "") + ")")
+                    lines.append(
+                        f"{head}: not comparable ({why}; measured: {v}" + (f", {detail}" if detail else "") + ")"
+                    )
                     continue
                 problems = []
                 if exp is not None:
                     if v != exp["verdict"]:
                         problems.append(f"recorded verdict is {exp['verdict']} ({_seeds(exp)})")
                     elif label == "committed" and (_int(res["seeds_holding"]), _int(res["seeds_total"])) != (
-                            _int(exp["seeds_holding"]), _int(exp["seeds_total"])):
+                        _int(exp["seeds_holding"]),
+                        _int(exp["seeds_total"]),
+                    ):
                         problems.append(f"recorded {_seeds(exp)}, now {_seeds(res)}")
                     if label == "committed" and not same_value(_num(res["measured"]), _num(exp.get("measured")), tol):
-                        problems.append(f"measured value moved from the recorded {exp.get('measured')} to {res['measured']}, "
-                                        f"more than the tolerance {tol}")
+                        problems.append(
+                            f"measured value moved from the recorded {exp.get('measured')} to {res['measured']}, "
+                            f"more than the tolerance {tol}"
+                        )
                     note = "as recorded in reproduced/verdicts.csv" if not problems else "; ".join(problems)
                 elif v == "fails":
                     problems.append("no recorded verdict in reproduced/verdicts.csv")
@@ -131,8 +149,10 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                 text = "; ".join(s for s in (detail, note) if s)
                 lines.append(f"{head}: {v} ({text})")
         if pub is not None:
-            lines.append(f"{paper} published.csv: {len(pub)} published values, {len(used_keys & set(pub['key']))} "
-                         "compared by claims")
+            lines.append(
+                f"{paper} published.csv: {len(pub)} published values, {len(used_keys & set(pub['key']))} "
+                "compared by claims"
+            )
             for key in sorted(used_keys - set(pub["key"])):
                 lines.append(f"{paper} published.csv: key {key!r} used by a claim is not in published.csv")
     lines.append(f"check: {n_fail} failing line(s)" if n_fail else "check: ok (nothing fails)")

@@ -132,15 +132,22 @@ def describe(check: dict[str, Any]) -> str:
         return f"{_agg_text(check)}{w} {check['op']} {check['target']} (tolerance {tol})"
     if t == "compare":
         left, right = check["left"], check["right"]
-        return (f"{_agg_text(left)} where {left.get('where', 'all')} {check['op']} "
-                f"{_agg_text(right)} where {right.get('where', 'all')} (tolerance {tol})")
+        return (
+            f"{_agg_text(left)} where {left.get('where', 'all')} {check['op']} "
+            f"{_agg_text(right)} where {right.get('where', 'all')} (tolerance {tol})"
+        )
     if t == "spearman":
-        return f"spearman({check['x']}, {check['y']}) where {check.get('where', 'all')} {check['op']} {check['target']} (tolerance {tol})"
+        return (
+            f"spearman({check['x']}, {check['y']}) where {check.get('where', 'all')} {check['op']} "
+            f"{check['target']} (tolerance {tol})"
+        )
     if t == "published":
         w = f" where {check['where']}" if check.get("where") else ""
         p = f", protocol {check['requires_protocol']}" if check.get("requires_protocol") else ""
-        return (f"{check['agg']}({check['value']}){w} {check.get('op', '==')} published[{check['key']}] "
-                f"(tolerance {tol}{p})")
+        return (
+            f"{check['agg']}({check['value']}){w} {check.get('op', '==')} published[{check['key']}] "
+            f"(tolerance {tol}{p})"
+        )
     return str(check)
 
 
@@ -204,7 +211,9 @@ def _selected(check: dict[str, Any], df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts) if parts else df.iloc[:0]
 
 
-def _one(check: dict[str, Any], df: pd.DataFrame, published: pd.DataFrame | None) -> tuple[str, float | None, float | None, str]:
+def _one(
+    check: dict[str, Any], df: pd.DataFrame, published: pd.DataFrame | None
+) -> tuple[str, float | None, float | None, str]:
     try:
         x, target = _measure(check, df, published)
     except (LookupError, NameError, SyntaxError) as e:  # missing rows/columns: nothing to judge
@@ -239,15 +248,28 @@ def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataF
     """
     check = claim["check"]
     rule = claim.get("rule", "all")
-    out: dict[str, Any] = {"check": describe(check), "measured": None, "reference": None, "rule": rule,
-                           "aggregate_verdict": None, "seeds_holding": None, "seeds_total": None, "seed_verdicts": "",
-                           "seed_measured": [], "seed_reference": []}
+    out: dict[str, Any] = {
+        "check": describe(check),
+        "measured": None,
+        "reference": None,
+        "rule": rule,
+        "aggregate_verdict": None,
+        "seeds_holding": None,
+        "seeds_total": None,
+        "seed_verdicts": "",
+        "seed_measured": [],
+        "seed_reference": [],
+    }
     if df is None:
         return {**out, "verdict": "not run", "detail": "artifact CSV not produced yet"}
     if check["type"] not in ("threshold", "compare", "spearman", "published"):
         return {**out, "verdict": "not run", "detail": f"unknown check type {check['type']!r}"}
     if rule not in RULES:
-        return {**out, "verdict": "not run", "detail": f"unknown verdict rule {rule!r}; expected one of {', '.join(RULES)}"}
+        return {
+            **out,
+            "verdict": "not run",
+            "detail": f"unknown verdict rule {rule!r}; expected one of {', '.join(RULES)}",
+        }
     note = ""
     if check["type"] == "published":
         try:
@@ -268,15 +290,20 @@ def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataF
     if len(seeds) <= 1:
         out.update(seed_measured=[x], seed_reference=[target])
         if seeds:
-            out.update(seeds_holding=int(verdict == "holds"), seeds_total=1,
-                       seed_verdicts=f"{_seed_name(seeds[0])}:{verdict}")
+            out.update(
+                seeds_holding=int(verdict == "holds"),
+                seeds_total=1,
+                seed_verdicts=f"{_seed_name(seeds[0])}:{verdict}",
+            )
         detail = f"holds in {out['seeds_holding']}/1 seeds" if seeds else ""
         return {**out, "verdict": verdict, "detail": "; ".join(s for s in (detail, note) if s)}
     judged = [_one(check, df[df["seed"] == s], published) for s in seeds]
     per_seed = [j[0] for j in judged]
     # the per-seed values behind the table's mean +- std over training seeds (seeds that could not be judged left out)
-    out.update(seed_measured=[j[1] for j in judged if j[1] is not None],
-               seed_reference=[j[2] for j in judged if j[2] is not None])
+    out.update(
+        seed_measured=[j[1] for j in judged if j[1] is not None],
+        seed_reference=[j[2] for j in judged if j[2] is not None],
+    )
     final = apply_rule(rule, verdict, per_seed)
     n_hold, n_fail = per_seed.count("holds"), per_seed.count("fails")
     parts = [f"holds in {n_hold}/{len(seeds)} seeds"]
@@ -285,8 +312,11 @@ def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataF
     if len(seeds) - n_hold - n_fail:
         parts.append(f"not judged in {len(seeds) - n_hold - n_fail}/{len(seeds)}")
     detail = ", ".join(parts) + f"; all seeds together: {verdict}; rule '{rule}'"
-    out.update(seeds_holding=n_hold, seeds_total=len(seeds),
-               seed_verdicts=" ".join(f"{_seed_name(s)}:{v}" for s, v in zip(seeds, per_seed, strict=True)))
+    out.update(
+        seeds_holding=n_hold,
+        seeds_total=len(seeds),
+        seed_verdicts=" ".join(f"{_seed_name(s)}:{v}" for s, v in zip(seeds, per_seed, strict=True)),
+    )
     return {**out, "verdict": final, "detail": "; ".join(s for s in (detail, note) if s)}
 
 

@@ -17,9 +17,36 @@ FUNCTIONS = {"abs"}
 METHODS = {"max", "min", "mean", "median", "groupby", "transform"}
 TRANSFORMS = {"max", "min", "mean"}
 _NODES = (
-    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.BinOp, ast.Add,
-    ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In,
-    ast.NotIn, ast.Name, ast.Load, ast.Constant, ast.List, ast.Tuple, ast.Call, ast.Attribute,
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.UAdd,
+    ast.BinOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.Compare,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.Call,
+    ast.Attribute,
 )
 FIELDS = ("where", "value", "x", "y")  # the keys of a selection that hold expressions
 
@@ -38,29 +65,38 @@ def names(expr: str, where: str = "expression") -> set[str]:
     called: set[int] = set()  # ids of the Name/Attribute nodes that are call targets
     for node in ast.walk(tree):
         if not isinstance(node, _NODES):
-            raise ExpressionError(f"{where}: {expr!r} uses {type(node).__name__}, which a claim expression may not "
-                                  "(columns, literals, comparisons, and/or/not, arithmetic, abs() and column.max() etc.)")
+            raise ExpressionError(
+                f"{where}: {expr!r} uses {type(node).__name__}, which a claim expression may not "
+                "(columns, literals, comparisons, and/or/not, arithmetic, abs() and column.max() etc.)"
+            )
         if isinstance(node, ast.Call):
             if node.keywords:
                 raise ExpressionError(f"{where}: {expr!r}: keyword arguments are not allowed")
             f = node.func
             if isinstance(f, ast.Name):
                 if f.id not in FUNCTIONS:
-                    raise ExpressionError(f"{where}: {expr!r} calls {f.id}(), not one of {', '.join(sorted(FUNCTIONS))}")
+                    raise ExpressionError(
+                        f"{where}: {expr!r} calls {f.id}(), not one of {', '.join(sorted(FUNCTIONS))}"
+                    )
             elif isinstance(f, ast.Attribute):
                 if f.attr not in METHODS:
-                    raise ExpressionError(f"{where}: {expr!r} calls .{f.attr}(), not one of "
-                                          f"{', '.join(sorted(METHODS))}")
-                if f.attr == "transform" and not (len(node.args) == 1 and isinstance(node.args[0], ast.Constant)
-                                                  and node.args[0].value in TRANSFORMS):
-                    raise ExpressionError(f"{where}: {expr!r}: transform() takes one of "
-                                          f"{', '.join(repr(t) for t in sorted(TRANSFORMS))}")
+                    raise ExpressionError(
+                        f"{where}: {expr!r} calls .{f.attr}(), not one of {', '.join(sorted(METHODS))}"
+                    )
+                if f.attr == "transform" and not (
+                    len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and node.args[0].value in TRANSFORMS
+                ):
+                    raise ExpressionError(
+                        f"{where}: {expr!r}: transform() takes one of {', '.join(repr(t) for t in sorted(TRANSFORMS))}"
+                    )
             else:
                 raise ExpressionError(f"{where}: {expr!r}: only abs() and column methods may be called")
             called.add(id(f))
         elif isinstance(node, ast.Attribute) and id(node) not in called:
-            raise ExpressionError(f"{where}: {expr!r}: attribute .{node.attr} is not allowed (only method calls "
-                                  f"{', '.join(sorted(METHODS))})")
+            raise ExpressionError(
+                f"{where}: {expr!r}: attribute .{node.attr} is not allowed (only method calls "
+                f"{', '.join(sorted(METHODS))})"
+            )
         elif isinstance(node, ast.Constant) and not isinstance(node.value, str | int | float | bool | type(None)):
             raise ExpressionError(f"{where}: {expr!r}: literal {node.value!r} is not allowed")
     for node in ast.walk(tree):

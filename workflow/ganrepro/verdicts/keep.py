@@ -29,7 +29,9 @@ def keep(paper: str, force: bool = False, only: list[str] | None = None) -> list
         if not prov_path.exists():
             if force:
                 continue
-            raise GanreproError(f"{prov_path} missing: build artifact {paper}/{name} first (or pass --force to skip it)")
+            raise GanreproError(
+                f"{prov_path} missing: build artifact {paper}/{name} first (or pass --force to skip it)"
+            )
         prov = json.loads(prov_path.read_text())
         if not scales.comparable(prov["scale"]):
             raise GanreproError(

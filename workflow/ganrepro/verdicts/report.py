@@ -33,7 +33,8 @@ h1{margin-bottom:.2em} h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margi
 .smoke{background:#f8d7da;color:#842029}.paper{background:#d1e7dd;color:#0f5132}
 .holds{background:#d1e7dd;color:#0f5132}.fails{background:#f8d7da;color:#842029}.notrun{background:#e2e3e5;color:#41464b}
 .inconclusive{background:#fff3cd;color:#664d03}
-table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
+td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right}
 th{background:#f5f5f5} td.l,th.l{text-align:left} img{max-width:100%;border:1px solid #eee}
 .quote{font-style:italic;color:#444} small{color:#666}
 .grey{opacity:.45;filter:grayscale(1)}
@@ -51,8 +52,17 @@ def _img(path: Path) -> str:
 def _no_provenance(r: Any) -> dict[str, Any]:
     """A result whose provenance file is missing is still shown and judged, labelled as such."""
     missing = "unknown (no provenance file)"
-    return {"scale": r.scale, "data": missing, "seeds": [], "runs": [], "train_wall_time_s": 0.0,
-            "artifact_wall_time_s": 0.0, "git_commit": missing, "date": missing, "weights": missing}
+    return {
+        "scale": r.scale,
+        "data": missing,
+        "seeds": [],
+        "runs": [],
+        "train_wall_time_s": 0.0,
+        "artifact_wall_time_s": 0.0,
+        "git_commit": missing,
+        "date": missing,
+        "weights": missing,
+    }
 
 
 def _scale_badge(scale: str) -> str:
@@ -85,8 +95,13 @@ def _table(df: pd.DataFrame, max_rows: int = 14) -> str:
 
 
 OPS = {"<=": "&le;", ">=": "&ge;", "<": "&lt;", ">": "&gt;", "==": "="}
-MARKS = {"holds": ("&#10003;", "holds"), "fails": ("&#10007;", "fails"), "inconclusive": ("?", "inconclusive"),
-         "not comparable": ("&ne;", "notrun"), "not run": ("&ndash;", "notrun")}
+MARKS = {
+    "holds": ("&#10003;", "holds"),
+    "fails": ("&#10007;", "fails"),
+    "inconclusive": ("?", "inconclusive"),
+    "not comparable": ("&ne;", "notrun"),
+    "not run": ("&ndash;", "notrun"),
+}
 
 
 def _mean_std(values: list[float]) -> str:
@@ -122,7 +137,12 @@ def _eval_spread(claim: dict[str, Any], df: pd.DataFrame | None) -> str:
     """The evaluation-resampling spread (the metric's own `std` column, e.g. over IS splits or draws) of the
     rows a claim reads, shown apart from the spread over training seeds."""
     chk = claim["check"]
-    if df is None or "std" not in df.columns or chk.get("value") != "value" or chk["type"] not in ("threshold", "published"):
+    if (
+        df is None
+        or "std" not in df.columns
+        or chk.get("value") != "value"
+        or chk["type"] not in ("threshold", "published")
+    ):
         return ""
     try:
         sd = _rows(df, chk)["std"].astype(float)
@@ -156,7 +176,10 @@ def _mark_cell(verdict: str, res: dict[str, Any]) -> str:
     if verdict.endswith("(not comparable)"):
         cls = "notrun"
     count = f" {res['seeds_holding']}/{res['seeds_total']}" if res.get("seeds_total") else ""
-    return f'<span class="badge {cls}" title="{html.escape(verdict)}">{mark}{count}</span><br><small>{html.escape(verdict)}</small>'
+    return (
+        f'<span class="badge {cls}" title="{html.escape(verdict)}">{mark}{count}</span>'
+        f"<br><small>{html.escape(verdict)}</small>"
+    )
 
 
 def _provenance(src: dict[str, Any] | None, df: pd.DataFrame | None) -> str:
@@ -201,9 +224,11 @@ def _summary_table(rows: list[dict[str, Any]]) -> str:
     """The paper's table: one row per claim and result source."""
     if not rows:
         return ""
-    head = ("<table class=summary><tr><th class=l>claim</th><th>published / required</th>"
-            "<th>reproduced<br><small>mean &plusmn; std over training seeds (n)</small></th><th>difference</th>"
-            "<th>tolerance</th><th>&#10003;/&#10007;</th><th class=l>provenance</th></tr>")
+    head = (
+        "<table class=summary><tr><th class=l>claim</th><th>published / required</th>"
+        "<th>reproduced<br><small>mean &plusmn; std over training seeds (n)</small></th><th>difference</th>"
+        "<th>tolerance</th><th>&#10003;/&#10007;</th><th class=l>provenance</th></tr>"
+    )
     body = []
     # comparable (paper-scale) rows first, smoke rows after them, each in the order the claims are declared
     rows = sorted(rows, key=lambda r: r["src"] is not None and not r["src"]["result"].comparable)
@@ -211,8 +236,8 @@ def _summary_table(rows: list[dict[str, Any]]) -> str:
         c, res = r["claim"], r["res"]
         smoke = r["src"] is not None and not r["src"]["result"].comparable
         body.append(
-            f'<tr{" class=smokerow" if smoke else ""}><td class=l><b>{html.escape(c["id"])}</b><br>'
-            f'<small>{html.escape(c["statement"])}</small></td>'
+            f"<tr{' class=smokerow' if smoke else ''}><td class=l><b>{html.escape(c['id'])}</b><br>"
+            f"<small>{html.escape(c['statement'])}</small></td>"
             f"<td>{_target_cell(c, res, r['published'])}</td><td>{_mean_std(res.get('seed_measured') or [])}"
             f"{_eval_spread(c, r['df'])}</td>"
             f"<td>{_difference_cell(res)}</td><td>{_tolerance_cell(c)}</td><td>{_mark_cell(r['verdict'], res)}</td>"
@@ -235,10 +260,12 @@ def _cost_line(paper: str) -> str:
         if rows.empty:
             continue
         proxies = int((~rows["basis"].str.startswith("measured")).sum())
-        return (f"<br><small>Cost at paper scale ({int(rows['seeds'].iloc[0])} seeds, training only): "
-                f"<b>{rows['hours'].sum():.1f} {html.escape(str(rows['hours_unit'].iloc[0]))}</b> over "
-                f"{len(rows)} runs ({proxies} timed by proxy), from {html.escape(str(path.relative_to(root)))} "
-                f"at git {html.escape(str(rows['git_commit'].iloc[0])[:10])}</small>")
+        return (
+            f"<br><small>Cost at paper scale ({int(rows['seeds'].iloc[0])} seeds, training only): "
+            f"<b>{rows['hours'].sum():.1f} {html.escape(str(rows['hours_unit'].iloc[0]))}</b> over "
+            f"{len(rows)} runs ({proxies} timed by proxy), from {html.escape(str(path.relative_to(root)))} "
+            f"at git {html.escape(str(rows['git_commit'].iloc[0])[:10])}</small>"
+        )
     return ""
 
 
@@ -261,34 +288,62 @@ def write_report(plan: Plan) -> Path:
     cfg = plan.config
     out_dir = at_root(REPORT_DIR)
     claim_rows: list[dict[str, Any]] = []
-    parts = [f"<h1>ganrepro report</h1><p>{now_iso()} &middot; git {html.escape(git_commit())} &middot; "
-             f"scale <b>{cfg['scale']}</b> &middot; seeds {cfg['seeds']} &middot; papers {', '.join(cfg['papers'])}</p>"]
+    parts = [
+        f"<h1>ganrepro report</h1><p>{now_iso()} &middot; git {html.escape(git_commit())} &middot; "
+        f"scale <b>{cfg['scale']}</b> &middot; seeds {cfg['seeds']} &middot; papers {', '.join(cfg['papers'])}</p>"
+    ]
     if not scales.comparable(cfg["scale"]):
-        parts.append('<p class="banner"><b>Smoke scale.</b> Runs are shortened and stand-in data may be used; '
-                     "numbers from this run are <b>not comparable</b> to the papers. Committed paper-scale results "
-                     "are shown beside them where they exist.</p>")
+        parts.append(
+            '<p class="banner"><b>Smoke scale.</b> Runs are shortened and stand-in data may be used; '
+            "numbers from this run are <b>not comparable</b> to the papers. Committed paper-scale results "
+            "are shown beside them where they exist.</p>"
+        )
     for pname, paper in plan.papers.items():
         spec = paper.spec
-        parts.append(f"<h2>{html.escape(spec['title'])} <small>({pname})</small></h2>"
-                     f"<p>{html.escape(spec['citation'])}<br><small>Deviations from the paper and reference code: "
-                     f"paper_tables/{pname}/DEVIATIONS.md</small>{_cost_line(pname)}</p>")
+        parts.append(
+            f"<h2>{html.escape(spec['title'])} <small>({pname})</small></h2>"
+            f"<p>{html.escape(spec['citation'])}<br><small>Deviations from the paper and reference code: "
+            f"paper_tables/{pname}/DEVIATIONS.md</small>{_cost_line(pname)}</p>"
+        )
         summary: list[dict[str, Any]] = []  # the paper's claim table, filled while the artifacts are read
         summary_at = len(parts)
         for aname, aspec in spec["artifacts"].items():
-            parts.append(f'<div class="card"><h3>{pname} {aname}: {html.escape(aspec["title"])}</h3>'
-                         f'<p><b>Paper ({html.escape(aspec["where"])}):</b> <span class="quote">'
-                         f'{html.escape(aspec["paper_says"])}</span></p>')
+            parts.append(
+                f'<div class="card"><h3>{pname} {aname}: {html.escape(aspec["title"])}</h3>'
+                f'<p><b>Paper ({html.escape(aspec["where"])}):</b> <span class="quote">'
+                f"{html.escape(aspec['paper_says'])}</span></p>"
+            )
             claims = [c for c in spec["claims"] if c["artifact"] == aname]
             pub = published(paper.folder)
-            sources = [{"label": r.label, "dir": r.dir, "prov": r.prov or _no_provenance(r), "result": r} for r in results(pname, aname)]
+            sources = [
+                {"label": r.label, "dir": r.dir, "prov": r.prov or _no_provenance(r), "result": r}
+                for r in results(pname, aname)
+            ]
             if not sources:
                 parts.append("<p>" + _verdict_badge("not run") + " no result yet</p>")
                 for c in claims:
                     res = judge(c, None, pub)
-                    claim_rows.append({"paper": pname, "claim": c["id"], "artifact": aname, "source": "none",
-                                       "scale": "", "comparable": False, **res})
-                    summary.append({"claim": c, "res": res, "verdict": res["verdict"], "src": None, "df": None,
-                                    "published": pub})
+                    claim_rows.append(
+                        {
+                            "paper": pname,
+                            "claim": c["id"],
+                            "artifact": aname,
+                            "source": "none",
+                            "scale": "",
+                            "comparable": False,
+                            **res,
+                        }
+                    )
+                    summary.append(
+                        {
+                            "claim": c,
+                            "res": res,
+                            "verdict": res["verdict"],
+                            "src": None,
+                            "df": None,
+                            "published": pub,
+                        }
+                    )
             for src in sources:
                 prov, r = src["prov"], src["result"]
                 df = r.df
@@ -298,48 +353,72 @@ def write_report(plan: Plan) -> Path:
                     f'<div class="src"><p><b>{html.escape(src["label"])}</b> {_scale_badge(prov["scale"])}'
                     f'<span class="badge notrun">data: {html.escape(prov["data"])}</span>'
                     f'<span class="badge notrun">seeds: {html.escape(str(prov["seeds"] or "n/a"))}</span><br>'
-                    f'<small>{len(runs)} runs ({n_div} diverged), training {prov["train_wall_time_s"]:.0f} s, '
-                    f'artifact {prov["artifact_wall_time_s"]:.0f} s, git {html.escape(prov["git_commit"][:12])}, '
-                    f'{html.escape(prov["date"])}, weights: {html.escape(str(prov["weights"]))}</small></p>'
+                    f"<small>{len(runs)} runs ({n_div} diverged), training {prov['train_wall_time_s']:.0f} s, "
+                    f"artifact {prov['artifact_wall_time_s']:.0f} s, git {html.escape(prov['git_commit'][:12])}, "
+                    f"{html.escape(prov['date'])}, weights: {html.escape(str(prov['weights']))}</small></p>"
                 )
                 # values from a randomly initialised Inception (smoke, no weights file) are shown, but greyed out
                 random_init = "RANDOM-INIT" in str(prov.get("weights", ""))
                 if random_init:
-                    parts.append('<p><span class="badge smoke">random-init Inception: metric values are meaningless'
-                                 "</span></p><div class=grey>")
+                    parts.append(
+                        '<p><span class="badge smoke">random-init Inception: metric values are meaningless'
+                        "</span></p><div class=grey>"
+                    )
                 parts.append(_img(src["dir"] / f"{aname}.png"))
                 parts.append(_table(df))
                 if random_init:
                     parts.append("</div>")
                 if claims:
-                    parts.append("<table><tr><th class=l>claim</th><th class=l>check</th><th>measured</th>"
-                                 "<th>reference</th><th class=l>verdict</th></tr>")
+                    parts.append(
+                        "<table><tr><th class=l>claim</th><th class=l>check</th><th>measured</th>"
+                        "<th>reference</th><th class=l>verdict</th></tr>"
+                    )
                 for c in claims:
                     res = judge(c, r, pub)
                     comparable = r.comparable
-                    verdict = res["verdict"] + ("" if comparable or res["verdict"] == "not run" else " (not comparable)")
-                    claim_rows.append({"paper": pname, "claim": c["id"], "artifact": aname, "source": r.source,
-                                       "scale": r.scale, "comparable": comparable, **res})
-                    summary.append({"claim": c, "res": res, "verdict": verdict, "src": src, "df": df,
-                                    "published": pub})
+                    verdict = res["verdict"] + (
+                        "" if comparable or res["verdict"] == "not run" else " (not comparable)"
+                    )
+                    claim_rows.append(
+                        {
+                            "paper": pname,
+                            "claim": c["id"],
+                            "artifact": aname,
+                            "source": r.source,
+                            "scale": r.scale,
+                            "comparable": comparable,
+                            **res,
+                        }
+                    )
+                    summary.append({"claim": c, "res": res, "verdict": verdict, "src": src, "df": df, "published": pub})
                     parts.append(
-                        f'<tr><td class=l>{html.escape(c["statement"])}<br><small>tolerance: '
-                        f'{html.escape(c["tolerance_reason"])}</small></td><td class=l><small>{html.escape(res["check"])}'
-                        f'</small></td><td>{_fmt(res["measured"])}</td><td>{_fmt(res["reference"])}</td>'
-                        f'<td class=l>{_verdict_badge(verdict, res)}<br><small>{html.escape(res["detail"])}</small></td></tr>'
+                        f"<tr><td class=l>{html.escape(c['statement'])}<br><small>tolerance: "
+                        f"{html.escape(c['tolerance_reason'])}</small></td>"
+                        f"<td class=l><small>{html.escape(res['check'])}"
+                        f"</small></td><td>{_fmt(res['measured'])}</td><td>{_fmt(res['reference'])}</td>"
+                        f"<td class=l>{_verdict_badge(verdict, res)}<br>"
+                        f"<small>{html.escape(res['detail'])}</small></td></tr>"
                     )
                 if claims:
                     parts.append("</table>")
                 parts.append("</div>")
             parts.append("</div>")
         if summary:
-            parts.insert(summary_at, '<h3>Claims: published vs reproduced</h3>' + _summary_table(summary)
-                         + "<p><small>One row per claim and result source. &#10003; holds, &#10007; fails, ? "
-                         "inconclusive, &ne; not comparable, &ndash; not run; the count is the training seeds on "
-                         "which it holds. The std over training seeds is kept apart from the "
-                         "evaluation-resampling spread (IS splits or draws), shown below it where the metric has one.</small></p>")
+            parts.insert(
+                summary_at,
+                "<h3>Claims: published vs reproduced</h3>"
+                + _summary_table(summary)
+                + "<p><small>One row per claim and result source. &#10003; holds, &#10007; fails, ? "
+                "inconclusive, &ne; not comparable, &ndash; not run; the count is the training seeds on "
+                "which it holds. The std over training seeds is kept apart from the "
+                "evaluation-resampling spread (IS splits or draws), shown below it where the metric has one."
+                "</small></p>",
+            )
     parts += _classifiers_section(plan)
-    page = f"<!doctype html><html><head><meta charset=utf-8><title>ganrepro report</title><style>{CSS}</style></head><body>"
+    page = (
+        "<!doctype html><html><head><meta charset=utf-8><title>ganrepro report</title>"
+        f"<style>{CSS}</style></head><body>"
+    )
     page += "\n".join(parts) + "</body></html>\n"
     for r in claim_rows:  # per-seed lists as space-separated cells
         for k in ("seed_measured", "seed_reference"):
@@ -359,11 +438,16 @@ def _classifiers_section(plan: Plan) -> list[str]:
         failed = info_path.with_name("failed.json")
         path = info_path if info_path.exists() else failed if failed.exists() else None
         if path is None:
-            rows.append(f"<tr><td class=l>{html.escape(cfg['dataset'])}</td><td colspan=4>{_verdict_badge('not run')}</td></tr>")
+            rows.append(
+                f"<tr><td class=l>{html.escape(cfg['dataset'])}</td><td colspan=4>{_verdict_badge('not run')}</td></tr>"
+            )
             continue
         info = json.loads(path.read_text())
-        data_badge = ('<span class="badge smoke">data: stand-in, NOT COMPARABLE</span>' if info["stand_in"]
-                      else '<span class="badge paper">data: real</span>')
+        data_badge = (
+            '<span class="badge smoke">data: stand-in, NOT COMPARABLE</span>'
+            if info["stand_in"]
+            else '<span class="badge paper">data: real</span>'
+        )
         rows.append(
             f"<tr><td class=l>{html.escape(cfg['dataset'])}<br><small>{html.escape(cid)}</small></td>"
             f"<td>{info['test_accuracy']:.4f}</td><td>{info['target']}</td>"
@@ -374,9 +458,11 @@ def _classifiers_section(plan: Plan) -> list[str]:
             f"images, {info['training']['train_seconds']:.0f} s on {html.escape(info['device'])}</small></td></tr>"
         )
     return [
-        '<h2>Classifiers</h2><div class="card"><p>LeNet-5 (docs/references.md §6.5) on 32x32 inputs in the GAN\'s value range, '
+        '<h2>Classifiers</h2><div class="card"><p>LeNet-5 (docs/references.md §6.5) on 32x32 inputs in the '
+        "GAN's value range, "
         "used by the mode-count metrics. The test split is the dataset's official test set.</p>"
-        "<table><tr><th>dataset</th><th>test accuracy</th><th>target</th><th>verdict</th><th>data and training</th></tr>",
+        "<table><tr><th>dataset</th><th>test accuracy</th><th>target</th><th>verdict</th>"
+        "<th>data and training</th></tr>",
         *rows,
         "</table></div>",
     ]

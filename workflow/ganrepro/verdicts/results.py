@@ -40,8 +40,11 @@ class Result:
 
     @property
     def label(self) -> str:
-        return f"committed (paper_tables/{self.csv.parent.parent.name}/reproduced)" if self.source == "committed" \
+        return (
+            f"committed (paper_tables/{self.csv.parent.parent.name}/reproduced)"
+            if self.source == "committed"
             else "this run (results/paper_tables)"
+        )
 
 
 def published(folder: Path) -> pd.DataFrame | None:
@@ -93,13 +96,19 @@ def judge(claim: dict[str, Any], res: Result | None, published_df: pd.DataFrame 
     except ExpressionError as e:
         problems = [str(e)]
     if problems:
-        return {**evaluate(claim, None, published_df), "verdict": CANNOT_JUDGE,
-                "detail": f"{'; '.join(problems)} (in {res.csv.name})"}
+        return {
+            **evaluate(claim, None, published_df),
+            "verdict": CANNOT_JUDGE,
+            "detail": f"{'; '.join(problems)} (in {res.csv.name})",
+        }
     try:
         return evaluate(claim, res.df, published_df)
     except Exception as e:  # noqa: BLE001 - reported on the claim's line as a failure, never a crash of the check
-        return {**evaluate(claim, None, published_df), "verdict": CANNOT_JUDGE,
-                "detail": f"evaluating it raised {type(e).__name__}: {e}"}
+        return {
+            **evaluate(claim, None, published_df),
+            "verdict": CANNOT_JUDGE,
+            "detail": f"evaluating it raised {type(e).__name__}: {e}",
+        }
 
 
 def same_value(a: float, b: float, tol: float) -> bool:

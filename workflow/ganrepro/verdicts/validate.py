@@ -26,7 +26,9 @@ def validate_plan(plan: Any) -> int:
             art = paper.artifacts[claim["artifact"]]
             problems = claim_problems(claim, cols[claim["artifact"]])
             if problems:
-                raise GanreproError(f"{where}: {problems[0]}; artifact '{art.name}' (kind {art.kind}) has the "
-                                    f"columns {', '.join(cols[art.name])}")
+                raise GanreproError(
+                    f"{where}: {problems[0]}; artifact '{art.name}' (kind {art.kind}) has the "
+                    f"columns {', '.join(cols[art.name])}"
+                )
             n += 1
     return n

@@ -22,7 +22,11 @@ def make_optimizer(spec: dict[str, Any], params: Iterable[nn.Parameter]) -> torc
     foreach = spec.get("foreach")
     if name == "rmsprop":
         return torch.optim.RMSprop(
-            params, lr=spec["lr"], alpha=spec["alpha"], eps=spec["eps"], momentum=spec.get("momentum", 0.0),
+            params,
+            lr=spec["lr"],
+            alpha=spec["alpha"],
+            eps=spec["eps"],
+            momentum=spec.get("momentum", 0.0),
             foreach=foreach,
         )
     if name == "adam":

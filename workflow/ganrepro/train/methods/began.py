@@ -35,7 +35,8 @@ class BEGAN(Method):
         self._set_lr()
 
     def lr_at(self, base_lr: float, it: int) -> float:
-        """BT schedule: halve every `every` steps, never below `min_lr` (docs/references.md §4); constant when lr_decay is null.
+        """BT schedule: halve every `every` steps, never below `min_lr` (docs/references.md §4); constant when lr_decay
+        is null.
 
         BT applies lr <- max(lr * factor, min_lr) after step every-1, 2*every-1, ...; closed form here, so it
         depends only on the step and resumes exactly.

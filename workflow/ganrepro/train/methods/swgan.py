@@ -6,7 +6,8 @@ with s_j the gradient of the paper's critic (high on REAL data) at x_j, h = (0.6
 and G is trained on the surrogate L = -(1/m) sum_i <x_i, phi_i> (phi held constant), whose theta-gradient is
 Alg. 1's g_theta = -(1/m) sum_i J_i^T phi_i.
 
-Our critic keeps the WG code sign (it scores fakes high; f_paper = -f_code), so s = -grad f_code (docs/references.md §5.3 step 8).
+Our critic keeps the WG code sign (it scores fakes high; f_paper = -f_code), so s = -grad f_code (docs/references.md
+§5.3 step 8).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def median_pairwise_distance(x: torch.Tensor) -> torch.Tensor:
 
 
 def bandwidth(x: torch.Tensor, factor: float = 0.6) -> torch.Tensor:
-    """h = (factor * median pairwise distance)^2 / ln m (SW-GAN paper §V, docs/references.md §5.3 step 4); a 0-dim tensor."""
+    """h = (factor * median pairwise distance)^2 / ln m (SW-GAN paper §V, docs/references.md §5.3 step 4); a
+    0-dim tensor."""
     m = x.shape[0]
     return (factor * median_pairwise_distance(x)) ** 2 / math.log(m)
 
@@ -54,9 +56,11 @@ def bandwidth(x: torch.Tensor, factor: float = 0.6) -> torch.Tensor:
 def svgd_phi(
     x: torch.Tensor, score_grad: torch.Tensor, alpha: float, beta: float, h: torch.Tensor | float
 ) -> torch.Tensor:
-    """phi of the SW-GAN paper eq. 18 (docs/references.md §5.3 steps 5-6) for particles x (m, d) and score gradients (m, d), f high on real.
+    """phi of the SW-GAN paper eq. 18 (docs/references.md §5.3 steps 5-6) for particles x (m, d) and score gradients (m,
+    d), f high on real.
 
-    phi_i = (1/m) [ alpha * sum_j K_ij score_grad_j + beta * (2/h) * sum_j K_ij (x_i - x_j) ],  K_ij = exp(-||x_i-x_j||^2/h).
+    phi_i = (1/m) [ alpha * sum_j K_ij score_grad_j + beta * (2/h) * sum_j K_ij (x_i - x_j) ],  K_ij =
+    exp(-||x_i-x_j||^2/h).
     The second sum is sum_j grad_{x_j} k(x_j, x_i) written out.
     """
     m = x.shape[0]

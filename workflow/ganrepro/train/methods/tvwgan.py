@@ -1,9 +1,11 @@
-"""TV-WGAN (Zhang, Zhang & Gao, arXiv 1812.00810; docs/references.md §3): WGAN loss plus the margin term lambda*E|D(x) - D(G(z)) - delta|.
+"""TV-WGAN (Zhang, Zhang & Gao, arXiv 1812.00810; docs/references.md §3): WGAN loss plus the margin term lambda*E|D(x) -
+D(G(z)) - delta|.
 
 Paper sign convention (eq. 13), NOT the WG code one: the critic D scores REAL samples high.
     L_D = -E D(x) + E D(G(z)) + lambda * E|D(x) - D(G(z)) - delta|,    L_G = -E D(G(z)).
 The logged W_estimate is mean D(real) - mean D(fake) (the same quantity as WGAN's -Loss_D). With lambda = 1 the
-critic loss is the hinge 2*max(0, delta - g) - delta in the gap g (docs/references.md §3 item 3): no critic gradient once g >= delta.
+critic loss is the hinge 2*max(0, delta - g) - delta in the gap g (docs/references.md §3 item 3): no critic gradient
+once g >= delta.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ def critic_loss(
 ) -> torch.Tensor:
     """Scalar L_D of the TV-WGAN paper eq. 13 from per-sample critic scores (B,) of a real and a fake batch.
 
-    pairing="per_sample" (docs/references.md §3 item 2 REC): mean_i |D(x_i) - D(G(z_i)) - delta| over pairs of equal index;
+    pairing="per_sample" (docs/references.md §3 item 2 REC): mean_i |D(x_i) - D(G(z_i)) - delta| over pairs of equal
+    index;
     pairing="batch_mean": |mean D(x) - mean D(G(z)) - delta| (the ablation).
     """
     w = d_real.mean() - d_fake.mean()
@@ -38,9 +41,7 @@ def critic_loss(
     elif pairing == "batch_mean":
         tv = (w - delta).abs()
     else:
-        raise GanreproError(
-            f"tvwgan config key 'pairing' is {pairing!r}; valid values: {', '.join(PAIRINGS)}"
-        )
+        raise GanreproError(f"tvwgan config key 'pairing' is {pairing!r}; valid values: {', '.join(PAIRINGS)}")
     return -w + lam * tv
 
 

@@ -36,7 +36,12 @@ class WGAN(Method):
         loss_d.backward()
         self.opt_D.step()
         d = loss_d.detach()
-        return {"loss_D": d, "loss_D_real": err_real.detach(), "loss_D_fake": err_fake.detach(), "W_estimate": -d}
+        return {
+            "loss_D": d,
+            "loss_D_real": err_real.detach(),
+            "loss_D_fake": err_fake.detach(),
+            "W_estimate": -d,
+        }
 
     def generator_step(self, batch_size: int) -> dict[str, torch.Tensor]:
         self.requires_grad(self.D, False)  # no critic gradients are needed for the G step

@@ -16,7 +16,8 @@ from ganrepro.train.methods.base import Method
 def gradient_penalty(
     critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor
 ) -> torch.Tensor:
-    """Batch mean of (||grad_x f(x_hat)||_2 - 1)^2 with x_hat = eps*real + (1-eps)*fake (docs/references.md §2.1-2.2, GP).
+    """Batch mean of (||grad_x f(x_hat)||_2 - 1)^2 with x_hat = eps*real + (1-eps)*fake (docs/references.md §2.1-2.2,
+    GP).
 
     ``eps`` has shape (B,): one interpolation weight per sample, broadcast over the non-batch dims. The norm runs
     over all non-batch dims with no epsilon inside the sqrt (as the reference). ``create_graph=True`` so the

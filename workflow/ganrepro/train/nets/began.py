@@ -2,7 +2,8 @@
 homogeneous "BEGAN-like" critic (encoder only, one scalar per sample; docs/references.md §3 item 7).
 
 Geometry: repeat_num = log2(H) - 2 blocks around a base map of 8 x (8 * W / H): 8x8 for square images and 8x6
-for TV-WGAN's 64x48 CelebA (docs/references.md §3). All convs 3x3 with ELU; TF 'SAME' becomes padding=1 (same shapes; the
+for TV-WGAN's 64x48 CelebA (docs/references.md §3). All convs 3x3 with ELU; TF 'SAME' becomes padding=1 (same shapes;
+the
 stride-2 convs are shifted by one pixel since TF pads bottom/right only). Init: Xavier-uniform weights, zero
 biases (slim defaults). No BN anywhere.
 """

@@ -129,9 +129,7 @@ class DCGANGenerator(_DCGANGenerator):
         width: int = 64,
         n_extra_layers: int = 0,
     ) -> None:
-        super().__init__(
-            "dcgan_g", image_size, channels, nz, width, n_extra_layers, bn=True, constant_width=False
-        )
+        super().__init__("dcgan_g", image_size, channels, nz, width, n_extra_layers, bn=True, constant_width=False)
 
 
 @NETS.register("dcgan_g_nobn")
@@ -208,17 +206,14 @@ class _DCGANCritic(nn.Module):
 class DCGANCritic(_DCGANCritic):
     """WG dcgan.py DCGAN_D: BN + LeakyReLU(0.2) after every conv but the first and the last."""
 
-    def __init__(
-        self, image_size: ImageSize = 64, channels: int = 3, width: int = 64, n_extra_layers: int = 0
-    ) -> None:
+    def __init__(self, image_size: ImageSize = 64, channels: int = 3, width: int = 64, n_extra_layers: int = 0) -> None:
         super().__init__("dcgan_d", image_size, channels, width, n_extra_layers, bn=True)
 
 
 @NETS.register("dcgan_d_nobn")
 class DCGANCriticNoBN(_DCGANCritic):
-    """WG dcgan.py DCGAN_D_nobn: DCGAN_D without BN (defined in WG but never used by main.py; docs/references.md §1.2)."""
+    """WG dcgan.py DCGAN_D_nobn: DCGAN_D without BN (defined in WG but never used by main.py;
+    docs/references.md §1.2)."""
 
-    def __init__(
-        self, image_size: ImageSize = 64, channels: int = 3, width: int = 64, n_extra_layers: int = 0
-    ) -> None:
+    def __init__(self, image_size: ImageSize = 64, channels: int = 3, width: int = 64, n_extra_layers: int = 0) -> None:
         super().__init__("dcgan_d_nobn", image_size, channels, width, n_extra_layers, bn=False)

@@ -3,7 +3,8 @@
 TF 'SAME' 5x5 stride-2 convs become padding=2 and deconvs ConvTranspose2d(k5, s2, padding=2,
 output_padding=1): identical shapes, but TF pads the extra row/column bottom-right, so features are shifted by
 one pixel relative to the reference (docs/references.md §2.2 'TF specifics'); not reproducible exactly in PyTorch.
-Weights use the tflib uniform init (docs/references.md §6.3); BN starts at scale 1, offset 0 (PyTorch default), eps 1e-5.
+Weights use the tflib uniform init (docs/references.md §6.3); BN starts at scale 1, offset 0 (PyTorch default), eps
+1e-5.
 """
 
 from __future__ import annotations
@@ -111,9 +112,7 @@ class GPMNISTCritic(nn.Module):
     `bn`: BN after convs 2 and 3, which the reference has only in MODE 'wgan' (default False = wgan-gp).
     """
 
-    def __init__(
-        self, image_size: ImageSize = 28, channels: int = 1, width: int = 64, bn: bool = False
-    ) -> None:
+    def __init__(self, image_size: ImageSize = 28, channels: int = 1, width: int = 64, bn: bool = False) -> None:
         super().__init__()
         _fixed_size("gp_mnist_d", image_size, 28)
         self.channels = channels
@@ -168,9 +167,7 @@ class GPCIFARCritic(nn.Module):
     Linear -> 1. `bn`: BN after convs 2 and 3, which the reference has in every mode but wgan-gp
     (default False = wgan-gp)."""
 
-    def __init__(
-        self, image_size: ImageSize = 32, channels: int = 3, width: int = 128, bn: bool = False
-    ) -> None:
+    def __init__(self, image_size: ImageSize = 32, channels: int = 3, width: int = 128, bn: bool = False) -> None:
         super().__init__()
         _fixed_size("gp_cifar_d", image_size, 32)
         self.main = _critic_body(channels, width, bn)

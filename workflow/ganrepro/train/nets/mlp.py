@@ -31,9 +31,7 @@ class MLPGenerator(nn.Module):
     No output nonlinearity (no tanh), as in WG. The paper uses width 512 (WG README: --ngf 512).
     """
 
-    def __init__(
-        self, image_size: ImageSize = 64, channels: int = 3, nz: int = 100, width: int = 512
-    ) -> None:
+    def __init__(self, image_size: ImageSize = 64, channels: int = 3, nz: int = 100, width: int = 512) -> None:
         super().__init__()
         self.image_hw = image_hw("mlp_g", image_size, lambda h, w: True, _ANY)
         self.nz, self.channels = nz, channels

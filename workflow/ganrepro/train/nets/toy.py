@@ -1,4 +1,5 @@
-"""Toy MLPs of the WGAN-GP reference (gan_toy.py, docs/references.md §6.3) and a parameter-free 1-D Gaussian 'generator'."""
+"""Toy MLPs of the WGAN-GP reference (gan_toy.py, docs/references.md §6.3) and a parameter-free 1-D Gaussian
+'generator'."""
 
 from __future__ import annotations
 
