@@ -25,7 +25,7 @@ matplotlib.use("Agg")  # headless: cluster nodes and CI have no display
 from ganrepro.core.errors import GanreproError  # noqa: E402
 from ganrepro.core.io import atomic_savefig, atomic_to_csv, atomic_write_json  # noqa: E402
 from ganrepro.core.provenance import git_commit, hardware, now_iso  # noqa: E402
-from ganrepro.core.registry import Registry  # noqa: E402
+from ganrepro.core.registry import Registry, import_submodules  # noqa: E402
 from ganrepro.spec import scale as scales  # noqa: E402
 
 KINDS = Registry("artifact kind")
@@ -187,15 +187,4 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
     return prov
 
 
-# one module per kind; importing it registers the kind
-from ganrepro.artifacts import (  # noqa: E402,F401
-    divergence_summary,
-    gradnorm_by_layer,
-    loss_curve,
-    metric_curve,
-    optimal_critic_1d,
-    parallel_lines_distances,
-    sample_grid,
-    toy_mixture,
-    weight_histogram,
-)
+import_submodules(__name__, __path__)  # one module per kind: importing it registers the kind

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from typing import Any
 
@@ -32,3 +34,10 @@ class Registry:
 
     def __contains__(self, name: str) -> bool:
         return name in self._items
+
+
+def import_submodules(package: str, path: list[str]) -> None:
+    """Import every module of a package so that each registers what it defines: adding a method, metric kind or
+    artifact kind is adding its file, with no import line to keep in step."""
+    for m in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
+        importlib.import_module(f"{package}.{m.name}")

@@ -9,7 +9,7 @@ from typing import Any
 
 from torch import nn
 
-from ganrepro.core.registry import Registry
+from ganrepro.core.registry import Registry, import_submodules
 from ganrepro.train.methods.base import Method
 
 METHODS = Registry("method")
@@ -19,4 +19,4 @@ def build(name: str, hp: dict[str, Any], G: nn.Module, D: nn.Module, seed: int, 
     return METHODS.get(name)(hp, G, D, seed=seed, device=device)
 
 
-from ganrepro.train.methods import began, gan, swgan, tvwgan, wgan, wgangp  # noqa: E402,F401
+import_submodules(__name__, __path__)  # one file per method: importing it registers the method
