@@ -173,12 +173,11 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_artifact(args: argparse.Namespace) -> None:
     from ganrepro.artifacts import build
+    from ganrepro.core import paths
 
     cfg, plan = _plan(args)
     prov = build(plan.artifact(args.paper, args.artifact), cfg["scale"], cfg["seeds"])
-    print(
-        f"wrote results/paper_tables/{args.paper}/{args.artifact}.{{csv,png,provenance.json}} (scale={prov['scale']})"
-    )
+    print(f"wrote {paths.fresh_dir(args.paper) / args.artifact}.{{csv,png,provenance.json}} (scale={prov['scale']})")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
