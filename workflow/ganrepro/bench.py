@@ -10,7 +10,7 @@ train  Generator iterations per second of ganrepro's training iteration (``engin
 evaluate  FID (pytorch-fid) and IS (torch-fidelity) of n generated images through ganrepro's metric functions
        vs the libraries called directly on the same images with the same weights file.
 dag    Wall time of ``snakemake -n`` for the full paper-scale DAG (all five papers x 3 seeds) and for a synthetic
-       paper with 1,000 runs, each with a cold and a warm .snakemake folder (the plan itself is torch-free and not cached).
+       paper with 1,000 runs, each with a cold and a warm .snakemake folder (planning is torch-free, nothing cached).
 
 Results go to results/bench/<what>.csv with the hardware, library versions and the git commit on every row, and a
 plot. Nothing here asserts a time: the numbers are reported, not tested.
