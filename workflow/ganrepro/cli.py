@@ -174,7 +174,10 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_artifact(args: argparse.Namespace) -> None:
     from ganrepro.artifacts import build
     from ganrepro.core import paths
+    from ganrepro.spec import names
 
+    names.check("paper", args.paper, "ganrepro artifact")
+    names.check("artifact", args.artifact, "ganrepro artifact")
     cfg, plan = _plan(args)
     prov = build(plan.artifact(args.paper, args.artifact), cfg["scale"], cfg["seeds"])
     print(f"wrote {paths.fresh_dir(args.paper) / args.artifact}.{{csv,png,provenance.json}} (scale={prov['scale']})")

@@ -14,7 +14,7 @@ from typing import Any
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import config_hash, deep_merge
 from ganrepro.core.paths import fresh_dir, repo_root, run_dir
-from ganrepro.spec import catalog
+from ganrepro.spec import catalog, names
 from ganrepro.spec import scale as scales
 from ganrepro.spec.config import (
     RUN_REQUIRED,
@@ -182,6 +182,7 @@ def build_plan(config: dict[str, Any], tables_dir: Path | None = None) -> Plan:
     clfs: dict[str, dict[str, Any]] = {}
     evals: dict[str, Evaluation] = {}
     for name in config["papers"]:
+        names.check("paper", name, "config key 'papers'")
         folder = tables_dir / name
         if not (folder / "paper.yaml").exists():
             available = sorted(p.name for p in tables_dir.iterdir() if (p / "paper.yaml").exists())

@@ -26,6 +26,7 @@ import pandas as pd
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_to_csv
 from ganrepro.core.paths import committed_dir, fresh_dir, paper_dir, repo_root
+from ganrepro.spec import names
 from ganrepro.spec.paper import load_paper
 from ganrepro.verdicts.results import CANNOT_JUDGE, judge, published, result, same_value
 
@@ -91,6 +92,7 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
     n_fail = 0
     sources = ["committed"] if committed_only else ["committed", "fresh"]
     for paper in papers:
+        names.check("paper", paper, "ganrepro check")
         folder = paper_dir(paper)
         if not (folder / "paper.yaml").exists():
             raise GanreproError(f"no paper folder paper_tables/{paper}/ (with a paper.yaml)")

@@ -12,11 +12,13 @@ from pathlib import Path
 
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.paths import fresh_dir, repo_root
+from ganrepro.spec import names
 from ganrepro.spec import scale as scales
 from ganrepro.spec.paper import load_paper
 
 
 def keep(paper: str, force: bool = False, only: list[str] | None = None) -> list[Path]:
+    names.check("paper", paper, "ganrepro keep")
     root = repo_root()
     spec = load_paper(root / "paper_tables" / paper)
     src_dir = fresh_dir(paper)
