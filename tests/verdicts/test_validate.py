@@ -134,3 +134,31 @@ def test_keep_refuses_to_record_a_claim_it_cannot_judge(wgan_copy):
     _edit(wgan_copy, lambda s: _claim(s, "fig3_gan_gradient_vanishes")["check"].update(value="gan_grad_rl"))
     with pytest.raises(GanreproError, match="gan_grad_rl"):
         record_verdicts("wgan")
+
+
+def test_claims_never_hand_code_to_pandas_even_when_called_directly(tmp_path):
+    # defense in depth: the claim evaluator itself refuses, whoever calls it (check, keep, report, a script)
+    import pandas as pd
+    from ganrepro.verdicts.claims import evaluate
+
+    marker = tmp_path / "pwned"
+    df = pd.DataFrame({"iteration": [1, 2, 3], "value": [1.0, 2.0, 3.0], "seed": [0, 0, 0]})
+    claim = {
+        "id": "x",
+        "check": {
+            "type": "threshold",
+            "where": f"@pd.io.common.os.system('touch {marker}') == 0",
+            "value": "value",
+            "agg": "mean",
+            "op": "<=",
+            "target": 5,
+        },
+    }
+    with pytest.raises(ExpressionError):
+        evaluate(claim, df)
+    claim["check"]["where"] = f"__import__('os').system('touch {marker}') == 0"
+    with pytest.raises(ExpressionError):
+        evaluate(claim, df)
+    assert not marker.exists()
+    claim["check"]["where"] = "iteration >= 2"  # control: a data expression is judged
+    assert evaluate(claim, df)["verdict"] == "holds"

@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ganrepro.verdicts.expressions import names
+
 AGGS = {"mean": np.mean, "min": np.min, "max": np.max, "median": np.median}
 # Aggregations over a curve: they need `x` (e.g. iteration) in the selection. The curve is the value averaged
 # over the selected rows at each x (over seeds when several are selected; per-seed judging selects one seed).
@@ -65,11 +67,20 @@ def load_published(path: str | Path) -> pd.DataFrame | None:
 
 def _select(df: pd.DataFrame, sel: dict[str, Any]) -> pd.Series:
     sub = _rows(df, sel)
-    return sub.eval(sel["value"], engine="python") if sel.get("value") not in sub.columns else sub[sel["value"]]
+    if sel.get("value") in sub.columns:
+        return sub[sel["value"]]
+    return sub.eval(_data_expression(sel["value"]), engine="python")
+
+
+def _data_expression(expr: str) -> str:
+    """The expression, once it is known to be plain data (verdicts.expressions): the only way an expression from
+    a paper.yaml reaches pandas, so no caller can run code through it."""
+    names(expr, "claim expression")
+    return expr
 
 
 def _rows(df: pd.DataFrame, sel: dict[str, Any]) -> pd.DataFrame:
-    sub = df.query(sel["where"], engine="python") if sel.get("where") else df
+    sub = df.query(_data_expression(sel["where"]), engine="python") if sel.get("where") else df
     if sub.empty:
         raise LookupError(f"no rows match where={sel.get('where')!r}")
     return sub
@@ -189,7 +200,7 @@ def _measure(check: dict[str, Any], df: pd.DataFrame, published: pd.DataFrame | 
     if t == "spearman":
         from scipy.stats import spearmanr
 
-        sub = df.query(check["where"], engine="python") if check.get("where") else df
+        sub = df.query(_data_expression(check["where"]), engine="python") if check.get("where") else df
         if len(sub) < 3:
             raise LookupError(f"only {len(sub)} rows match where={check.get('where')!r}; need 3")
         return float(spearmanr(sub[check["x"]], sub[check["y"]]).statistic), float(check["target"])

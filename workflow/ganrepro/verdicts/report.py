@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_to_csv, atomic_write_text
 from ganrepro.core.paths import REPORT_DIR, at_root, classifier_dir, committed_dir, repo_root
 from ganrepro.core.provenance import git_commit, now_iso
@@ -146,7 +147,7 @@ def _eval_spread(claim: dict[str, Any], df: pd.DataFrame | None) -> str:
         return ""
     try:
         sd = _rows(df, chk)["std"].astype(float)
-    except (LookupError, NameError, SyntaxError, ValueError):
+    except (LookupError, NameError, SyntaxError, ValueError, GanreproError):
         return ""
     if sd.notna().sum() == 0:
         return ""
