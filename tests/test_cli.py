@@ -1,8 +1,11 @@
 import json
+import shutil
 import subprocess
 
 import pytest
 from ganrepro.cli import main
+
+from .conftest import ROOT
 
 
 def test_help_lists_subcommands():
@@ -32,8 +35,8 @@ def test_keep_refuses_smoke_results(repo_copy, capsys):
 def test_keep_copies_paper_results(repo_copy, scale):
     d = repo_copy / "results" / "paper_tables" / "wgan"
     d.mkdir(parents=True)
-    for name in ("fig1", "fig2", "fig3"):
-        (d / f"{name}.csv").write_text("a\n1\n")
+    for name in ("fig1", "fig2", "fig3"):  # real tables: keep records the claims' verdicts on them
+        shutil.copy(ROOT / "paper_tables" / "wgan" / "reproduced" / f"{name}.csv", d / f"{name}.csv")
         (d / f"{name}.provenance.json").write_text(json.dumps({"scale": scale}))
     assert main(["keep", "wgan"]) == 2  # declared artifacts without a result: refused without --force
     assert main(["keep", "wgan", "--force"]) == 0
@@ -44,7 +47,7 @@ def test_keep_copies_paper_results(repo_copy, scale):
 def test_keep_selected_artifacts_only(repo_copy):
     d = repo_copy / "results" / "paper_tables" / "wgan"
     d.mkdir(parents=True)
-    (d / "fig1.csv").write_text("a\n1\n")
+    shutil.copy(ROOT / "paper_tables" / "wgan" / "reproduced" / "fig1.csv", d / "fig1.csv")
     (d / "fig1.provenance.json").write_text(json.dumps({"scale": "paper"}))
     (d / "fig2.provenance.json").write_text(json.dumps({"scale": "smoke"}))
     assert main(["keep", "wgan", "fig1"]) == 0

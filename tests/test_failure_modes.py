@@ -15,7 +15,7 @@ import torch
 import yaml
 from ganrepro.cli import main
 
-from .conftest import tiny_run_config
+from .conftest import as_checkpoint_of, tiny_run_config
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str]:
@@ -176,6 +176,7 @@ def test_full_disk_keeps_the_previous_output_and_says_so(tmp_path, capsys, monke
     d.mkdir()
     (d / "config.json").write_text(json.dumps(tiny_run_config(iterations=10)))
     assert run_cli(capsys, "train", str(d), "--device", "cpu", "--no-progress")[0] == 0
+    as_checkpoint_of(d / "ckpt" / "last.pt", tiny_run_config(iterations=20))  # as if the 20-iteration run stopped
     before = (d / "ckpt" / "last.pt").read_bytes()
     (d / "config.json").write_text(json.dumps(tiny_run_config(iterations=20)))
     real_save = torch.save

@@ -5,7 +5,7 @@ import pytest
 import torch
 from ganrepro.train.engine import train
 
-from ..conftest import tiny_run_config
+from ..conftest import as_checkpoint_of, tiny_run_config
 
 
 def _run(dir_, cfg):
@@ -44,14 +44,6 @@ def test_run_folder_contents_and_status(tmp_path):
     assert (d / "ckpt" / "last.pt").exists()
     saved = json.loads((d / "status.json").read_text())
     assert saved["iterations_done"] == 20 and saved["its_per_s"] > 0 and saved["data"].startswith("toy")
-
-
-def _as_checkpoint_of(path, cfg):
-    from ganrepro.core.io import config_hash
-
-    st = torch.load(path, weights_only=True)
-    st["config_hash"] = config_hash(cfg)
-    torch.save(st, path)
 
 
 def test_checkpoint_of_another_configuration_is_set_aside(tmp_path, capsys):
@@ -97,7 +89,7 @@ def test_resume_is_bitwise_identical(tmp_path):
     cfg_path = tmp_path / "half" / "config.json"
     cfg_path.write_text(json.dumps(full))
     # the 10-iteration run's checkpoint is what the full run writes at iteration 10, but for its config hash
-    _as_checkpoint_of(tmp_path / "half" / "ckpt" / "last.pt", full)
+    as_checkpoint_of(tmp_path / "half" / "ckpt" / "last.pt", full)
     st = train(tmp_path / "half", device="cpu", progress=False, threads=1)
     assert st["resumed_from"] == 10
     a = torch.load(tmp_path / "full" / "snapshots" / "it_0000020.pt", weights_only=True)
@@ -135,6 +127,7 @@ def test_corrupt_checkpoint_is_set_aside_and_run_resumes_from_the_last_good_one(
     _run(ref, tiny_run_config(iterations=30))
     d = tmp_path / "c"
     _run(d, tiny_run_config(iterations=20))  # checkpoints at 10 (now prev.pt) and 20 (last.pt)
+    as_checkpoint_of(d / "ckpt" / "prev.pt", tiny_run_config(iterations=30))
     (d / "ckpt" / "last.pt").write_bytes(b"truncated")
     (d / "config.json").write_text(json.dumps(tiny_run_config(iterations=30)))
     st = train(d, device="cpu", progress=False)
