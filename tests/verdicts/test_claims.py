@@ -301,3 +301,17 @@ def test_curve_agg_without_x_is_not_run():
     }
     res = evaluate(claim, _curves([1, 2], [1, 2]))
     assert res["verdict"] == "not run" and "needs `x`" in res["detail"]
+
+
+def test_spearman_equals_scipy_on_ties_and_noise():
+    import numpy as np
+    import pandas as pd
+    from ganrepro.verdicts.claims import spearman
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(0)
+    for n in (3, 10, 200):
+        x = pd.Series(rng.integers(0, 5, n).astype(float))  # many ties
+        y = pd.Series(rng.normal(size=n).round(1))
+        assert abs(spearman(x, y) - spearmanr(x, y).statistic) < 1e-12
+    assert np.isnan(spearman(pd.Series([1.0, 1.0, 1.0]), pd.Series([1.0, 2.0, 3.0])))

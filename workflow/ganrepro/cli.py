@@ -23,14 +23,14 @@ The whole pipeline is normally driven by `snakemake --cores N` from the reposito
 
 
 def _overrides(items: list[str]) -> dict:
-    import yaml
+    from ganrepro.core.io import load_yaml
 
     out = {}
     for item in items or []:
         if "=" not in item:
             raise GanreproError(f"--config expects KEY=VALUE, got {item!r}")
         k, v = item.split("=", 1)
-        out[k] = yaml.safe_load(v)
+        out[k] = load_yaml(v)
     return out
 
 

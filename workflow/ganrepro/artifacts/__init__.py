@@ -18,15 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import matplotlib
 
-matplotlib.use("Agg")  # headless: cluster nodes and CI have no display
-
-from ganrepro.core.errors import GanreproError  # noqa: E402
-from ganrepro.core.io import atomic_savefig, atomic_to_csv, atomic_write_json  # noqa: E402
-from ganrepro.core.provenance import git_commit, hardware, now_iso  # noqa: E402
-from ganrepro.core.registry import Registry, import_submodules  # noqa: E402
-from ganrepro.spec import scale as scales  # noqa: E402
+from ganrepro.core.errors import GanreproError
+from ganrepro.core.io import atomic_savefig, atomic_to_csv, atomic_write_json
+from ganrepro.core.provenance import git_commit, hardware, now_iso
+from ganrepro.core.registry import Registry, import_submodules
+from ganrepro.spec import scale as scales
 
 KINDS = Registry("artifact kind")
 IDENT = ("run", "method", "seed", "run_id")  # the columns that say which run and seed a row comes from
@@ -141,6 +138,11 @@ def run_records(art: Any) -> list[dict[str, Any]]:
 
 
 def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -> dict[str, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: cluster nodes and CI have no display; before pyplot is imported
+    import matplotlib.pyplot as plt  # here, not at the top: validating imports this package for its declarations
+
     out_dir = Path(out_dir or art.out_dir)
     t0 = time.perf_counter()
     k, art = resolved(art)
@@ -181,7 +183,6 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
     atomic_to_csv(df, out_dir / f"{art.name}.csv")
     atomic_savefig(fig, out_dir / f"{art.name}.png", dpi=110, bbox_inches="tight")
     atomic_write_json(out_dir / f"{art.name}.provenance.json", prov)
-    import matplotlib.pyplot as plt
 
     plt.close(fig)
     return prov

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -55,6 +54,8 @@ def divergence_summary(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     `window` finite values), window_rows (how many there were). Plot: the column against iteration per run
     (symlog scale), colour per run key, an x at the divergence iteration.
     """
+    import matplotlib.pyplot as plt  # here: validating imports this module
+
     p = params_of(art)
     col = p.get("column", "loss_D")
     window = int_param(art, p, "window", 100)

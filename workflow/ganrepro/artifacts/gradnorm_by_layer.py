@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -37,6 +36,8 @@ def gradnorm_by_layer(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     CSV: run, method, seed, run_id, layer_index, param, gradnorm, iteration_from, iteration_to, n_rows, status.
     Plot: gradient norm (log scale) vs layer index, mean over seeds per run key (band: min-max over seeds).
     """
+    import matplotlib.pyplot as plt  # here: validating imports this module
+
     p = params_of(art)
     last = int_param(art, p, "last_rows", 10)
     rows = []

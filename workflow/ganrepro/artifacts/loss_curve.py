@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -62,6 +61,8 @@ def loss_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     NaN for that run; a column no run logs is an error. Plot: one panel per column, mean +- std over seeds of
     the filtered curve, one line per run key.
     """
+    import matplotlib.pyplot as plt  # here: validating imports this module
+
     p = params_of(art)
     cols = p.get("columns", ["loss_D"])
     cols = [cols] if isinstance(cols, str) else list(cols)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from ganrepro.artifacts import kind
@@ -40,6 +39,8 @@ def _columns(p: dict[str, Any], ctx: Any) -> list[str]:
 def metric_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """One panel per metric: the value against G iteration, mean +- std over seeds, one line per run key.
     Params: `column` (default value) names the CSV column to plot (e.g. count_std for class_stats)."""
+    import matplotlib.pyplot as plt  # here: validating imports this module
+
     df = eval_table(art)
     col = art.spec.get("params", {}).get("column", "value")
     ids = sorted(df["eval_id"].unique())

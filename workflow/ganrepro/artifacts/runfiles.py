@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -121,6 +120,8 @@ def median_filter(values: pd.Series, window: int) -> pd.Series:
 
 
 def colours(keys: list[str]) -> dict[str, Any]:
+    import matplotlib.pyplot as plt  # here: validating imports this module
+
     cmap = plt.get_cmap("tab10")
     return {k: cmap(i % 10) for i, k in enumerate(keys)}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from ganrepro.artifacts import IDENT, kind
@@ -47,6 +46,7 @@ def sample_grid(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     png (path relative to results/), sha256.
     """
     import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt  # here: validating imports this module
 
     p = params_of(art)
     it_req = int_param(art, p, "iteration", None, minimum=0)

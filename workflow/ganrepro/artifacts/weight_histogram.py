@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -103,6 +102,8 @@ def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     count, n_weights, n_params, max_abs_w, saturated_fraction, saturated_fraction_upper (the last five repeated
     on every bin row of the run and seed). Plot: one histogram per run key (counts summed over seeds).
     """
+    import matplotlib.pyplot as plt  # here: validating imports this module
+
     p = params_of(art)
     it_req = int_param(art, p, "iteration", None, minimum=0)
     nbins = int_param(art, p, "bins", 50)

@@ -117,3 +117,11 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v
     return out
+
+
+def load_yaml(stream: Any) -> Any:
+    """YAML as plain data: the safe loader (no Python objects), in libyaml's C version when PyYAML has it (about
+    20x faster; planning reads a dozen files)."""
+    import yaml
+
+    return yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

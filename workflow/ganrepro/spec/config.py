@@ -12,7 +12,7 @@ import jsonschema
 import yaml
 
 from ganrepro.core.errors import GanreproError
-from ganrepro.core.io import deep_merge
+from ganrepro.core.io import deep_merge, load_yaml
 from ganrepro.core.paths import repo_root
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -21,7 +21,7 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 def _load_yaml(path: Path) -> Any:
     try:
         with open(path) as f:
-            return yaml.safe_load(f)
+            return load_yaml(f)
     except FileNotFoundError as e:
         raise GanreproError(f"{path}: file not found") from e
     except yaml.YAMLError as e:

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from ganrepro.core.errors import GanreproError
-from ganrepro.core.io import config_hash
+from ganrepro.core.io import config_hash, load_yaml
 from ganrepro.core.paths import repo_root
 
 FIELDS = {"url", "path", "size", "md5", "sha256", "sha256_prefix", "content_md5", "datasets", "note"}
@@ -146,7 +146,7 @@ def load_manifest(path: str | Path | None = None, check_datasets: bool = True) -
     path = Path(path) if path else manifest_path()
     where = str(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
     except FileNotFoundError as e:
         raise GanreproError(f"{where}: file not found (the asset manifest lists every external file)") from e
     except yaml.YAMLError as e:

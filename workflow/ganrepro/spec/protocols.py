@@ -14,9 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ganrepro.core.errors import GanreproError
+from ganrepro.core.io import load_yaml
 from ganrepro.core.paths import repo_root
 
 
@@ -154,7 +153,7 @@ def metrics_config_path() -> Path:
 def load_protocols(path: str | Path | None = None) -> dict[str, MetricProtocol]:
     path = Path(path) if path else metrics_config_path()
     with open(path) as f:
-        raw = yaml.safe_load(f) or {}
+        raw = load_yaml(f) or {}
     return {name: check_protocol(name, entry, str(path)) for name, entry in raw.items()}
 
 
