@@ -13,7 +13,6 @@ from ganrepro.artifacts.runfiles import (
     diverged_runs,
     finite_values,
     ident,
-    int_param,
     losses,
     params_of,
     status_of,
@@ -57,8 +56,7 @@ def divergence_summary(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     import matplotlib.pyplot as plt  # here: validating imports this module
 
     p = params_of(art)
-    col = p.get("column", "loss_D")
-    window = int_param(art, p, "window", 100)
+    col, window = p["column"], p["window"]  # declared, with defaults, in @kind above
     rows, curves = [], []
     for key, runs in art.runs.items():
         for r in runs:

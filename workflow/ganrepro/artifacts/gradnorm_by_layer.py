@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ganrepro.artifacts import IDENT, kind
-from ganrepro.artifacts.runfiles import colours, finite_values, ident, int_param, losses, params_of, status_of
+from ganrepro.artifacts.runfiles import colours, finite_values, ident, losses, params_of, status_of
 from ganrepro.core.errors import GanreproError
 
 
@@ -39,7 +39,7 @@ def gradnorm_by_layer(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     import matplotlib.pyplot as plt  # here: validating imports this module
 
     p = params_of(art)
-    last = int_param(art, p, "last_rows", 10)
+    last = p["last_rows"]
     rows = []
     for key, runs in art.runs.items():
         for r in runs:

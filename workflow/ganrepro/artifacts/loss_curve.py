@@ -13,7 +13,6 @@ from ganrepro.artifacts.runfiles import (
     diverged_runs,
     finite_values,
     ident,
-    int_param,
     losses,
     median_filter,
     params_of,
@@ -64,14 +63,14 @@ def loss_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     import matplotlib.pyplot as plt  # here: validating imports this module
 
     p = params_of(art)
-    cols = p.get("columns", ["loss_D"])
+    cols = p["columns"]
     cols = [cols] if isinstance(cols, str) else list(cols)
     if not cols or not all(isinstance(c, str) for c in cols):
         raise GanreproError(f"{where(art)}: params.columns must be a non-empty list of losses.csv column names")
-    window = int_param(art, p, "median_filter", 1)
+    window = p["median_filter"]
     if window % 2 == 0:
         raise GanreproError(f"{where(art)}: params.median_filter must be odd (a centred window), got {window}")
-    every = int_param(art, p, "every", 1)
+    every = p["every"]
     frames, seen = [], set()
     for key, runs in art.runs.items():
         for r in runs:

@@ -26,15 +26,6 @@ def where(art: Any) -> str:
     return f"artifact {art.paper}/{art.name} ({art.kind})"
 
 
-def int_param(art: Any, p: dict[str, Any], name: str, default: int | None, minimum: int = 1) -> int | None:
-    v = p.get(name, default)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise GanreproError(f"{where(art)}: params.{name} must be an integer >= {minimum}, got {v!r}")
-    return v
-
-
 def method_of(run: Any) -> str:
     return str((getattr(run, "config", None) or {}).get("method", {}).get("name", ""))
 

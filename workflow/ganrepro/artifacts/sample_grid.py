@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from ganrepro.artifacts import IDENT, kind
-from ganrepro.artifacts.runfiles import ident, int_param, params_of, pick_file, status_of, where
+from ganrepro.artifacts.runfiles import ident, params_of, pick_file, status_of, where
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import sha256_file
 from ganrepro.core.paths import RESULTS, repo_root
@@ -49,8 +49,7 @@ def sample_grid(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     import matplotlib.pyplot as plt  # here: validating imports this module
 
     p = params_of(art)
-    it_req = int_param(art, p, "iteration", None, minimum=0)
-    seed = int_param(art, p, "seed", None, minimum=0)
+    it_req, seed = p.get("iteration"), p.get("seed")  # optional; types checked against @kind above
     rows = []
     for key, runs in art.runs.items():
         if not runs:

@@ -12,7 +12,6 @@ from ganrepro.artifacts import IDENT, kind
 from ganrepro.artifacts.runfiles import (
     colours,
     ident,
-    int_param,
     params_of,
     pick_file,
     read_csv,
@@ -105,8 +104,7 @@ def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     import matplotlib.pyplot as plt  # here: validating imports this module
 
     p = params_of(art)
-    it_req = int_param(art, p, "iteration", None, minimum=0)
-    nbins = int_param(art, p, "bins", 50)
+    it_req, nbins = p.get("iteration"), p["bins"]
     like = p.get("params_like")
     picked: dict[str, list[tuple[Any, dict[str, Any], pd.DataFrame]]] = {}
     for key, runs in art.runs.items():
