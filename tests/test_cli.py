@@ -53,3 +53,10 @@ def test_keep_selected_artifacts_only(repo_copy):
     assert main(["keep", "wgan", "fig1"]) == 0
     assert main(["keep", "wgan", "fig9"]) == 2
     assert not (repo_copy / "paper_tables" / "wgan" / "reproduced" / "fig2.csv").exists()
+
+
+@pytest.mark.parametrize("bad", ["-1", "0", "two"])
+def test_threads_must_be_a_positive_whole_number(bad, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["train", "results/runs/x", "--threads", bad])
+    assert e.value.code == 2 and "--threads" in capsys.readouterr().err

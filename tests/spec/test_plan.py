@@ -120,3 +120,40 @@ def test_committed_results_name_runs_the_plan_still_has():
             if run["run_id"] not in plan.runs:
                 stale.add(run["run_id"])
     assert seen >= 20 and stale == KNOWN_STALE
+
+
+@pytest.mark.parametrize(
+    "smoke_override, needle",
+    [
+        ({"iterations": -5}, "iterations"),  # used to "complete after -5 iterations"
+        ({"iterations": 0}, "iterations"),
+        ({"batch_size": 0}, "batch_size"),  # used to be recorded as a diverged GAN
+        ({"log_every": 0}, "log_every"),  # used to crash with "internal error"
+        ({"iteratons": 20}, "iteratons"),  # a misspelling used to turn a smoke run into a paper-length one
+        ({"divergence_bound": float("nan")}, "divergence_bound"),  # NaN used to switch the bound off
+        ({"method_config": {"optimizer_D": {"lr": float("inf")}}}, "optimizer_D.lr"),
+    ],
+)
+def test_the_resolved_run_config_is_validated_after_presets_and_at_scale(repo_copy, smoke_override, needle):
+    def edit(spec):
+        spec["runs"]["toy8_wgan"].setdefault("at_scale", {}).setdefault("smoke", {}).update(smoke_override)
+
+    _break(repo_copy, edit)
+    with pytest.raises(GanreproError) as e:
+        build_plan(load_config())
+    msg = str(e.value)
+    assert needle in msg and "runs.toy8_wgan" in msg and "at scale smoke" in msg
+
+
+def test_control_a_valid_at_scale_override_passes(repo_copy):
+    _break(
+        repo_copy,
+        lambda s: s["runs"]["toy8_wgan"].setdefault("at_scale", {}).setdefault("smoke", {}).update({"iterations": 7}),
+    )
+    plan = build_plan(load_config())
+    assert any(r.config["iterations"] == 7 for r in plan.runs.values())
+
+
+def test_huge_seed_is_refused(repo_copy):
+    with pytest.raises(GanreproError, match="seed"):
+        build_plan(load_config(overrides={"seeds": [2**40]}))

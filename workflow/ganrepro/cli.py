@@ -93,6 +93,16 @@ def _sources(items: list[str] | None) -> dict[str, str] | None:
     return out
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def _progress(args: argparse.Namespace, cfg: dict) -> bool:
     return not args.no_progress and bool(cfg.get("progress", True))
 
@@ -327,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("train", help="train or resume one run folder (needs its config.json)")
     p.add_argument("run_dir")
     p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="default: config key device")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads (>= 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--data-root", default=None, help="folder with datasets (default: config/config.yaml data_root)")
     p.add_argument(
@@ -400,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3, help="interleaved repeats; the median is reported")
     p.add_argument("--tiny", action="store_true", help="width-8 nets, batch 8: checks the benchmark runs (CI)")
     p.add_argument("--workers", type=int, default=0, help="DataLoader workers of the reference-style loop")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads (>= 1)")
     p.add_argument("--eval-images", type=int, default=10_000, help="images per FID/IS evaluation (default 10,000)")
     p.add_argument("--eval-batch", type=int, default=100, help="Inception batch size (default 100)")
     p.add_argument("--dag-runs", type=int, default=1000, help="runs in the synthetic DAG benchmark")

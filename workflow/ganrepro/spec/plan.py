@@ -7,6 +7,7 @@ new folder under paper_tables/ with a paper.yaml; nothing here or in the rules c
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from ganrepro.spec import scale as scales
 from ganrepro.spec.config import (
     RUN_REQUIRED,
     _unknown,
+    _validate,
     apply_scale,
     presets_table,
     registry_defaults,
@@ -145,7 +147,23 @@ def resolve_run(paper: str, key: str, spec: dict[str, Any], seed: int, scale: st
     cfg.setdefault("checkpoint_every", cfg["iterations"])
     cfg["seed"] = seed
     cfg["scale"] = scale
+    at = f"{where} (resolved at scale {scale} after its preset, at_scale and the run defaults)"
+    _validate(cfg, "run", at)
+    _finite(cfg, at)
     return cfg
+
+
+def _finite(obj: Any, where: str, path: str = "") -> None:
+    """Every number in a run config is finite: NaN passes every comparison a schema makes (a NaN divergence bound
+    would switch the bound off), so it is checked here."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            _finite(v, where, f"{path}.{k}" if path else str(k))
+    elif isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            _finite(v, where, f"{path}[{i}]")
+    elif isinstance(obj, float) and not math.isfinite(obj):
+        raise GanreproError(f"{where}: key '{path}' is {obj}; give a finite number")
 
 
 def run_id(cfg: dict[str, Any]) -> str:
