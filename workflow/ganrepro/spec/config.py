@@ -12,7 +12,7 @@ import jsonschema
 import yaml
 
 from ganrepro.core.errors import GanreproError
-from ganrepro.core.io import deep_merge, load_yaml
+from ganrepro.core.io import YamlDataError, deep_merge, load_yaml
 from ganrepro.core.paths import repo_root
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -20,10 +20,14 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 def _load_yaml(path: Path) -> Any:
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             return load_yaml(f)
     except FileNotFoundError as e:
         raise GanreproError(f"{path}: file not found") from e
+    except UnicodeDecodeError as e:
+        raise GanreproError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from e
+    except YamlDataError as e:
+        raise GanreproError(f"{path}: {e}") from e
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -90,8 +94,14 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
 
 @cache
 def registry_defaults(name: str) -> dict[str, Any]:
-    """config/{methods,nets,datasets}.yaml: the reference default hyperparameters."""
-    return _load_yaml(repo_root() / "config" / f"{name}.yaml") or {}
+    """config/{methods,nets,datasets,classifiers,presets}.yaml: the reference defaults, a mapping by name."""
+    path = repo_root() / "config" / f"{name}.yaml"
+    data = _load_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise GanreproError(
+            f"{path}: expected a mapping of names to settings at the top level, got a {type(data).__name__}"
+        )
+    return data
 
 
 RUN_REQUIRED = ("method", "dataset", "G", "D", "batch_size", "iterations")

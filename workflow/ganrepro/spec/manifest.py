@@ -146,11 +146,11 @@ def load_manifest(path: str | Path | None = None, check_datasets: bool = True) -
     path = Path(path) if path else manifest_path()
     where = str(path)
     try:
-        raw = load_yaml(path.read_text())
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
         raise GanreproError(f"{where}: file not found (the asset manifest lists every external file)") from e
-    except yaml.YAMLError as e:
-        raise GanreproError(f"{where}: not valid YAML ({e})") from e
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as e:  # ValueError: duplicate key, alias bomb
+        raise GanreproError(f"{where}: not valid YAML ({str(e).splitlines()[0]})") from e
     if not isinstance(raw, dict) or not isinstance(raw.get("assets"), dict):
         raise GanreproError(f"{where}: expected a top-level key 'assets' holding a mapping of asset names")
     extra = sorted(set(raw) - {"assets"})

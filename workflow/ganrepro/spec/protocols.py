@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import load_yaml
 from ganrepro.core.paths import repo_root
@@ -152,8 +154,13 @@ def metrics_config_path() -> Path:
 
 def load_protocols(path: str | Path | None = None) -> dict[str, MetricProtocol]:
     path = Path(path) if path else metrics_config_path()
-    with open(path) as f:
-        raw = load_yaml(f) or {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = load_yaml(f) or {}
+    except (UnicodeDecodeError, ValueError, yaml.YAMLError) as e:
+        raise GanreproError(f"{path}: not a readable YAML mapping of protocols ({str(e).splitlines()[0]})") from e
+    if not isinstance(raw, dict):
+        raise GanreproError(f"{path}: expected a mapping of protocol names at the top level")
     return {name: check_protocol(name, entry, str(path)) for name, entry in raw.items()}
 
 
