@@ -141,3 +141,20 @@ def test_published_protocol_mismatch_is_not_comparable(wgan_copy):
     code, lines = check(["wgan"], committed_only=True)
     line = _line(lines, "fig2_published_modes", "committed")
     assert "not comparable (reproduced with metric toy_modes, the comparison requires class_stats500" in line
+
+
+@pytest.mark.parametrize(
+    "name, damage",
+    [
+        ("fig1.csv", b""),
+        ("fig1.csv", b"\x00\x01\x02binary\xff\xfe"),
+        ("fig1.csv", b"theta\n"),  # cut after the header
+        ("fig1.provenance.json", b'{"scale": "pap'),
+        ("verdicts.csv", b"claim\n"),
+    ],
+)
+def test_a_damaged_committed_file_is_one_line_naming_it(wgan_copy, capsys, name, damage):
+    (wgan_copy / "paper_tables" / "wgan" / "reproduced" / name).write_bytes(damage)
+    assert main(["check", "--committed-only", "--paper", "wgan"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ganrepro: error: ") and name in err[0] and "git checkout" in err[0]

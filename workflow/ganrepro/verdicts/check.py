@@ -28,7 +28,7 @@ from ganrepro.core.io import atomic_to_csv
 from ganrepro.core.paths import committed_dir, fresh_dir, paper_dir, repo_root
 from ganrepro.spec import names
 from ganrepro.spec.paper import load_paper
-from ganrepro.verdicts.results import CANNOT_JUDGE, judge, published, result, same_value
+from ganrepro.verdicts.results import CANNOT_JUDGE, judge, published, read_table, result, same_value
 
 VERDICT_COLUMNS = ["paper", "claim", "verdict", "seeds_holding", "seeds_total", "artifact", "measured"]
 
@@ -68,7 +68,12 @@ def _expected(folder: Path) -> dict[str, dict[str, Any]]:
     path = folder / "reproduced" / "verdicts.csv"
     if not path.exists():
         return {}
-    df = pd.read_csv(path)
+    df = read_table(
+        path, f"restore it with `git checkout -- {path}` or rewrite it with `ganrepro keep`", allow_empty=True
+    )
+    missing = [c for c in ("claim", "verdict", "seeds_holding", "seeds_total", "measured") if c not in df.columns]
+    if missing:
+        raise GanreproError(f"{path}: missing column(s) {', '.join(missing)}; restore it with `git checkout -- {path}`")
     return {r["claim"]: r for r in df.to_dict("records")}
 
 

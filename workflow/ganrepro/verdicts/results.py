@@ -65,15 +65,42 @@ def _scale(prov: dict[str, Any] | None, df: pd.DataFrame) -> tuple[str, bool]:
     return "unknown", False
 
 
+def _fix(source: str, path: Path) -> str:
+    if source == "committed":
+        return f"restore it with `git checkout -- {path}` or keep a fresh result with `ganrepro keep`"
+    return "delete it and rerun `snakemake` to rebuild it"
+
+
+def read_table(path: Path, fix: str, allow_empty: bool = False) -> pd.DataFrame:
+    """A results CSV, or one GanreproError naming the file and the fix (truncated, empty, binary, hand-edited)."""
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
+        raise GanreproError(f"{path}: unreadable table ({str(e).splitlines()[0][:120]}); {fix}") from e
+    if (df.empty and not allow_empty) or len(df.columns) < 2:
+        raise GanreproError(f"{path}: the table is empty; {fix}")
+    return df
+
+
+def read_json(path: Path, fix: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise GanreproError(f"{path}: unreadable JSON ({str(e).splitlines()[0][:120]}); {fix}") from e
+    if not isinstance(obj, dict):
+        raise GanreproError(f"{path}: expected a JSON object; {fix}")
+    return obj
+
+
 def result(paper: str, artifact: str, source: str) -> Result | None:
     """The artifact's committed or fresh result, None when it has not been produced."""
     d = committed_dir(paper) if source == "committed" else fresh_dir(paper)
     csv = d / f"{artifact}.csv"
     if not csv.exists():
         return None
-    df = pd.read_csv(csv)
+    df = read_table(csv, _fix(source, csv))
     prov_path = d / f"{artifact}.provenance.json"
-    prov = json.loads(prov_path.read_text()) if prov_path.exists() else None
+    prov = read_json(prov_path, _fix(source, prov_path)) if prov_path.exists() else None
     scale, comparable = _scale(prov, df)
     return Result(source, d, csv, df, prov, scale, comparable)
 
