@@ -39,3 +39,13 @@ def metrics() -> list[str]:
 
 def classifiers() -> list[str]:
     return sorted(k for k in registry_defaults("classifiers") if k != "defaults")
+
+
+def papers() -> list[str]:
+    """Every paper folder of the repository: paper_tables/<name>/ holding a paper.yaml."""
+    from ganrepro.core.paths import repo_root
+    from ganrepro.spec import names
+
+    root = repo_root() / "paper_tables"
+    found = sorted(p.name for p in root.iterdir() if (p / "paper.yaml").is_file()) if root.is_dir() else []
+    return [names.check("paper", n, f"paper_tables/{n}") for n in found]
