@@ -157,3 +157,16 @@ def test_control_a_valid_at_scale_override_passes(repo_copy):
 def test_huge_seed_is_refused(repo_copy):
     with pytest.raises(GanreproError, match="seed"):
         build_plan(load_config(overrides={"seeds": [2**40]}))
+
+
+def test_snakemake_jobs_read_the_effective_config_from_the_environment(repo_copy, monkeypatch):
+    # the Snakefile puts config/config.yaml + --config overrides in GANREPRO_CONFIG for every job it runs
+    monkeypatch.setenv("GANREPRO_CONFIG", '{"scale": "paper", "seeds": [0]}')
+    cfg = load_config()
+    assert cfg["scale"] == "paper" and cfg["seeds"] == [0]
+    assert load_config(overrides={"seeds": [1]})["seeds"] == [1]  # an explicit --config still wins
+    monkeypatch.setenv("GANREPRO_CONFIG", "{not json")
+    with pytest.raises(GanreproError, match="GANREPRO_CONFIG is not a JSON object"):
+        load_config()
+    monkeypatch.delenv("GANREPRO_CONFIG")
+    assert load_config()["scale"] == "smoke"  # control: without it, config/config.yaml alone

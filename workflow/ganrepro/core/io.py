@@ -1,13 +1,15 @@
-"""Small helpers: atomic writes, hashing, provenance."""
+"""Small helpers: atomic writes, hashing, canonical JSON, config merging and YAML loading."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 # torch is imported inside the functions that need it: planning (run-config, validate, plan, the Snakefile)
 # must not pay its import, which is seconds per job
@@ -41,27 +43,29 @@ def _tmp_beside(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename: readers never see half a file."""
-    path = Path(path)
+@contextlib.contextmanager
+def _atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A temporary file beside `path`: on success it is fsynced and renamed over `path` (readers never see half a
+    file, and the bytes are on disk before the rename makes them the file); on any failure it is removed and the
+    error names `path`, not the temporary file."""
     fd, tmp = _tmp_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        _name_target(e, path)
+        if isinstance(e, OSError):
+            e.filename = str(path)
         raise
 
 
-def _name_target(e: BaseException, path: Path) -> None:
-    """A failed atomic write reports the file the user asked for, not the temporary one beside it."""
-    if isinstance(e, OSError):
-        e.filename = str(path)
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    with _atomic_file(Path(path)) as f:
+        f.write(data)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -75,33 +79,14 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 def atomic_torch_save(path: str | Path, obj: Any) -> None:
     import torch
 
-    path = Path(path)
-    fd, tmp = _tmp_beside(path)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the rename makes them the checkpoint
-        os.replace(tmp, path)
-    except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        _name_target(e, path)
-        raise
+    with _atomic_file(Path(path)) as f:
+        torch.save(obj, f)
 
 
 def atomic_savefig(fig: Any, path: str | Path, **kwargs: Any) -> None:
     path = Path(path)
-    fd, tmp = _tmp_beside(path)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format=path.suffix.lstrip("."), **kwargs)
-        os.replace(tmp, path)
-    except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        _name_target(e, path)
-        raise
+    with _atomic_file(path) as f:
+        fig.savefig(f, format=path.suffix.lstrip("."), **kwargs)
 
 
 def atomic_to_csv(df: Any, path: str | Path) -> None:

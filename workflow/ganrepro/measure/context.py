@@ -68,6 +68,21 @@ class EvalContext:
         n = self.protocol.n_real
         return None if n in (None, "all") else int(n)
 
+    def reference_kwargs(self) -> dict[str, Any]:
+        """What the real-image reference (statistics or features, cached on disk) is keyed and computed by."""
+        p = self.protocol
+        return {
+            "dataset": self.dataset,
+            "split": p.reference,
+            "value_range": self.real_value_range,
+            "n": self.n_real,
+            "seed": p.seed,
+            "device": self.device,
+            "batch_size": self.batch_size,
+            "cache_dir": self.cache_dir,
+            "progress": self.progress,
+        }
+
     def batches(self, n: int) -> Iterator[torch.Tensor]:
         """n generated images, lazily in gen_batch_size batches. Not seeded itself: consume it inside
         ``seeded()`` so the generator's random draws follow the protocol seed."""

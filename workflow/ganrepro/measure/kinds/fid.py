@@ -18,19 +18,7 @@ def compute(ctx: EvalContext) -> dict[str, Any]:
     if ctx.reference_npz:
         ref = fid.load_ttur_npz(ctx.reference_npz)
     else:
-        ref = fid.reference_statistics(
-            ctx.real,
-            w,
-            dataset=ctx.dataset,
-            split=p.reference,
-            value_range=ctx.real_value_range,
-            n=ctx.n_real,
-            seed=p.seed,
-            device=ctx.device,
-            batch_size=ctx.batch_size,
-            cache_dir=ctx.cache_dir,
-            progress=ctx.progress,
-        )
+        ref = fid.reference_statistics(ctx.real, w, **ctx.reference_kwargs())
     with ctx.seeded():
         return fid.compute_fid(
             ctx.batches(p.n_gen),

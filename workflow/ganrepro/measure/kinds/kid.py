@@ -15,19 +15,7 @@ def compute(ctx: EvalContext) -> dict[str, Any]:
 
     p = ctx.protocol
     w = inc.resolve_weights(inc.TORCH_FIDELITY, ctx.weights, scale=ctx.scale)
-    feats, ref_rec = kid.real_features(
-        ctx.real,
-        w,
-        dataset=ctx.dataset,
-        split=p.reference,
-        value_range=ctx.real_value_range,
-        n=ctx.n_real,
-        seed=p.seed,
-        device=ctx.device,
-        batch_size=ctx.batch_size,
-        cache_dir=ctx.cache_dir,
-        progress=ctx.progress,
-    )
+    feats, ref_rec = kid.real_features(ctx.real, w, **ctx.reference_kwargs())
     with ctx.seeded():
         return kid.kernel_inception_distance(
             ctx.batches(p.n_gen),
