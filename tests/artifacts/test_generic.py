@@ -1,6 +1,7 @@
 """The generic artifact kinds on tiny real runs: two WGAN seeds and one GAN forced to diverge."""
 
 import json
+import math
 import shutil
 
 import numpy as np
@@ -139,18 +140,37 @@ def test_sample_grid(env, tmp_path):
 def test_saturation_and_rebin_on_a_hand_made_histogram():
     h = pd.DataFrame(
         {
-            "param": ["w", "w", "w", "b"],
-            "lo": [-1.0, -0.99, 0.99, 0.5],
-            "hi": [-0.99, 0.99, 1.0, 0.5],
-            "count": [30, 40, 30, 10],
+            "param": ["w", "w", "w", "b", "b", "b"],
+            "lo": [-1.0, -0.99, 0.99, -0.5, -0.495, 0.495],
+            "hi": [-0.99, 0.99, 1.0, -0.495, 0.495, 0.5],
+            "count": [30, 40, 30, 0, 8, 2],
         }
     )
-    m, sat, upper = saturation(h)
-    assert m == 1.0 and sat == pytest.approx(60 / 110) and upper == pytest.approx(60 / 110)
-    np.testing.assert_allclose(rebin(h, np.array([-1.0, 0.0, 1.0])), [50, 60])
-    wide = pd.DataFrame({"lo": [-1.0, 0.5], "hi": [-0.5, 1.0], "count": [10, 10]})  # band is 2% of an edge bin
-    m, sat, upper = saturation(wide)
-    assert sat == pytest.approx(0.02) and upper == 1.0
+    m, sat = saturation(h)
+    assert m == 1.0 and sat == pytest.approx(62 / 110)
+    np.testing.assert_allclose(rebin(h[h.param == "w"], np.array([-1.0, 0.0, 1.0])), [50, 50])
+    # a file without the band bins (50 equal bins, as written before) is not measurable, never estimated
+    old = pd.DataFrame({"param": "w", "lo": [-1.0, 0.0], "hi": [0.0, 1.0], "count": [10, 10]})
+    assert math.isnan(saturation(old)[1])
+
+
+def test_engine_histograms_count_the_saturation_band_exactly():
+    import torch
+    from ganrepro.train.engine import _weight_histograms
+    from torch import nn
+
+    torch.manual_seed(0)
+    D = nn.Linear(64, 32)
+    with torch.no_grad():  # every weight at +-c, as a binding clip leaves them: the share must reach 1
+        D.weight.copy_(0.01 * torch.sign(torch.randn_like(D.weight)))
+        D.bias.copy_(torch.full_like(D.bias, -0.01))
+    h = _weight_histograms(D, 5)
+    assert h.groupby("param").size().tolist() == [50, 50]
+    assert saturation(h) == (pytest.approx(0.01), pytest.approx(1.0))
+    with torch.no_grad():  # control: a Gaussian tensor puts a small share in the top 1% of |w|
+        D.weight.normal_()
+        D.bias.normal_()
+    assert saturation(_weight_histograms(D, 5))[1] < 0.05
 
 
 def test_weight_histogram(env, tmp_path):
@@ -166,7 +186,6 @@ def test_weight_histogram(env, tmp_path):
         "n_weights",
         "max_abs_w",
         "saturated_fraction",
-        "saturated_fraction_upper",
     ]:
         assert c in df.columns
     clip = df[df.run == "clip"]
@@ -183,10 +202,10 @@ def test_weight_histogram(env, tmp_path):
     pd.DataFrame(
         {
             "iteration": 20,
-            "param": ["w", "w", "w", "b"],
-            "lo": [-1.0, -0.99, 0.99, 0.5],
-            "hi": [-0.99, 0.99, 1.0, 0.5],
-            "count": [30, 40, 30, 10],
+            "param": ["w", "w", "w", "b", "b", "b"],
+            "lo": [-1.0, -0.99, 0.99, -0.5, -0.495, 0.495],
+            "hi": [-0.99, 0.99, 1.0, -0.495, 0.495, 0.5],
+            "count": [30, 40, 30, 0, 8, 2],
         }
     ).to_csv(r0.dir / "hist" / "it_0000020.csv", index=False)
     df, _ = _build(env, "weight_histogram", tmp_path, params_like="w", bins=2, iteration=20)

@@ -111,6 +111,9 @@ def test_cli_train_with_data_root_and_sources(data_root, tmp_path, capsys):
             "warmup_critic_iters": 2,
             "warmup_g_iters": 1,
             "warmup_every": 500,
+            "clip_timing": "before_step",
+            "critic_block_ends_with_epoch": True,
+            "keep_partial_batch": True,
         },
         dataset={
             "name": "fashion_mnist",

@@ -362,3 +362,59 @@ def test_resume_in_a_fresh_process_is_bitwise_identical(method, tmp_path):
     pd.testing.assert_frame_equal(
         pd.read_csv(tmp_path / "full" / "losses.csv"), pd.read_csv(tmp_path / "half" / "losses.csv")
     )
+
+
+def _counting_loop(ends_with_epoch: bool, keep_partial: bool, n_items: int = 10, bs: int = 4, g_its: int = 4):
+    """Batch sizes seen by each G iteration's critic block on a 10-item dataset, 5 critic steps per G iteration."""
+    from ganrepro.data import IndexedSampler
+    from ganrepro.train.engine import train_iteration
+
+    class Counting:
+        def __init__(self) -> None:
+            self.blocks: list[list[int]] = []
+
+        def begin_iteration(self, it: int) -> None:
+            self.blocks.append([])
+
+        def n_critic(self, it: int) -> int:
+            return 5
+
+        def data_loop(self) -> tuple[bool, bool]:
+            return ends_with_epoch, keep_partial
+
+        def critic_step(self, real: torch.Tensor) -> dict:
+            self.blocks[-1].append(real.shape[0])
+            return {}
+
+        def generator_step(self, bs: int) -> dict:
+            return {}
+
+    m = Counting()
+    sampler = IndexedSampler(0, torch.arange(n_items, dtype=torch.float32)[:, None])
+    for it in range(g_its):
+        train_iteration(m, sampler, it, bs, "cpu")
+    return m.blocks
+
+
+def test_wg_data_loop_ends_critic_blocks_with_the_epoch_and_keeps_the_short_batch():
+    # WG main.py: `while j < Diters and i < len(dataloader)` with drop_last=False: 10 items in batches of 4 are
+    # 4, 4, 2, then the G step; the next G iteration starts a fresh epoch
+    assert _counting_loop(True, True) == [[4, 4, 2]] * 4
+
+
+def test_endless_data_loop_draws_full_batches_across_epochs():
+    # GP / BT loops: every critic step gets a full batch, the block never stops early (control for the test above)
+    assert _counting_loop(False, False) == [[4] * 5] * 4
+    assert _counting_loop(True, False) == [[4, 4]] * 4  # drop the tail, still end the block with the epoch
+
+
+def test_wgan_and_swgan_default_to_the_wg_loop_and_wgangp_to_the_endless_one():
+    from ganrepro.spec.config import registry_defaults
+
+    from .methods.test_methods import make_method
+
+    d = registry_defaults("methods")
+    for name in ("wgan", "swgan"):
+        assert d[name]["critic_block_ends_with_epoch"] and d[name]["keep_partial_batch"]
+        assert make_method(name).data_loop() == (True, True)
+    assert make_method("wgangp").data_loop() == (False, False)

@@ -156,7 +156,7 @@ class _ReferenceBatches:
         )
         self.it = iter(self.loader)
 
-    def sample(self, n: int):
+    def sample(self, n: int, keep_partial: bool = False):
         try:
             (x,) = next(self.it)
         except StopIteration:

@@ -73,3 +73,23 @@ def test_wgan_clips_every_critic_parameter_including_batchnorm():
         assert max(row) <= c  # every parameter, BatchNorm weight/bias included, clipped before use
     # the steps did leave the box: clipping happens before the step, not after it
     assert max(afters) > c
+
+
+def test_wgan_clip_timing_after_step_leaves_every_weight_inside_c():
+    # gan_toy.py / gan_mnist.py clip after the optimizer step: nothing may stick out afterwards (control: before_step
+    # leaves one unclipped step, test above)
+    m = make_method("wgan", clip_timing="after_step")
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in m.D.parameters():
+            p.copy_(torch.randint(0, 2, p.shape, generator=gen).float() * 2 - 1)
+    m.critic_step(torch.randn(16, 2))
+    assert max(p.abs().max().item() for p in m.D.parameters()) <= 0.01
+
+
+def test_wgan_refuses_an_unknown_clip_timing():
+    import pytest
+    from ganrepro.core.errors import GanreproError
+
+    with pytest.raises(GanreproError, match="clip_timing.*before_step, after_step"):
+        make_method("wgan", clip_timing="whenever")

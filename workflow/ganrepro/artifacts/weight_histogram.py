@@ -19,8 +19,8 @@ from ganrepro.artifacts.runfiles import (
     where,
 )
 from ganrepro.core.errors import GanreproError
+from ganrepro.spec.protocols import SATURATION_BAND
 
-SATURATION_TOL = 0.01  # "saturated": |w| within 1% of the largest |w| (the clip bound under weight clipping)
 
 
 def rebin(hist: pd.DataFrame, edges: np.ndarray) -> np.ndarray:
@@ -42,24 +42,25 @@ def rebin(hist: pd.DataFrame, edges: np.ndarray) -> np.ndarray:
     return out
 
 
-def saturation(hist: pd.DataFrame, tol: float = SATURATION_TOL) -> tuple[float, float, float]:
-    """(max |w|, fraction of weights with |w| >= (1 - tol) * max |w| assuming uniform weights inside each
-    source bin, upper bound: fraction in source bins that reach into that band). The engine's bins span each
-    tensor's [min, max], so max |w| is exact; the band is often narrower than one source bin (50 bins per
-    tensor), hence the two values: clipped weights piled up at +-c make both large."""
-    lo, hi, n = (hist[c].to_numpy(float) for c in ("lo", "hi", "count"))
-    total = n.sum()
-    if total <= 0:
-        return math.nan, math.nan, math.nan
-    m = float(max(np.abs(lo).max(), np.abs(hi).max()))
-    t = (1 - tol) * m
-    width = hi - lo
-    point = width <= 1e-12 * max(1.0, m)
-    safe = np.where(point, 1.0, width)
-    inside = np.clip(hi - np.maximum(lo, t), 0, None) + np.clip(np.minimum(hi, -t) - lo, 0, None)
-    frac = np.where(point, (np.abs(lo) >= t).astype(float), np.clip(inside / safe, 0, 1))
-    reach = np.where(point, np.abs(lo) >= t, (hi > t) | (lo < -t))  # a bin merely ending at the band is out
-    return m, float((n * frac).sum() / total), float(n[reach].sum() / total)
+def saturation(hist: pd.DataFrame, band: float = SATURATION_BAND) -> tuple[float, float]:
+    """(largest |w|, share of the weights with |w| >= (1 - band) x their tensor's largest |w|), read exactly from
+    the engine's histograms, whose two outermost bins per tensor are that band (train/engine.py). A tensor whose
+    outer bins are not the band (a histogram written before the band bins existed) makes the share NaN: it is
+    not measurable from that file, and is never estimated by spreading counts inside a bin."""
+    if hist.empty or hist["count"].sum() <= 0:
+        return math.nan, math.nan
+    m_all, saturated, total = 0.0, 0.0, 0.0
+    for _, h in hist.groupby("param", sort=False):
+        h = h.sort_values("lo")
+        lo0, hi0, loN, hiN = h["lo"].iloc[0], h["hi"].iloc[0], h["lo"].iloc[-1], h["hi"].iloc[-1]
+        m, t = float(hiN), float(loN)
+        exact = len(h) >= 3 and np.allclose([-lo0, -hi0, t], [m, t, (1 - band) * m], rtol=1e-9, atol=1e-15)
+        if not exact:
+            return math.nan, math.nan
+        m_all = max(m_all, m)
+        saturated += float(h["count"].iloc[0] + h["count"].iloc[-1])
+        total += float(h["count"].sum())
+    return m_all, saturated / total
 
 
 @kind(
@@ -82,7 +83,6 @@ def saturation(hist: pd.DataFrame, tol: float = SATURATION_TOL) -> tuple[float, 
         "n_params",
         "max_abs_w",
         "saturated_fraction",
-        "saturated_fraction_upper",
     ],
 )
 def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
@@ -94,12 +94,12 @@ def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     Method: the selected tensors' histograms are summed onto one common grid of `bins` equal bins spanning the
     smallest `lo` to the largest `hi` over all seeds of the run key, each source bin spread over the grid in
     proportion to the overlap (uniform weights inside a source bin; counts conserved, so counts are fractional).
-    Saturation (TV-WGAN Fig. 7, Purdue Fig. 5: clipping piles weights at +-c) is measured on the source bins:
-    `saturated_fraction` = share of weights with |w| within 1% of the largest |w| (uniform within a bin),
-    `saturated_fraction_upper` = share in the source bins that reach into that band (an upper bound).
+    Saturation (TV-WGAN Fig. 7, Purdue Fig. 5: clipping piles weights at +-c) is counted exactly from the source
+    files: `saturated_fraction` = share of the weights with |w| >= 0.99 x their tensor's largest |w| (the engine
+    writes that band as each tensor's outermost bins; NaN, i.e. not measurable, for files without them).
     CSV: run, method, seed, run_id, iteration, requested_iteration, status, diverged_before, bin_lo, bin_hi,
-    count, n_weights, n_params, max_abs_w, saturated_fraction, saturated_fraction_upper (the last five repeated
-    on every bin row of the run and seed). Plot: one histogram per run key (counts summed over seeds).
+    count, n_weights, n_params, max_abs_w, saturated_fraction (the last four repeated on every bin row of the
+    run and seed). Plot: one histogram per run key (counts summed over seeds).
     """
     import matplotlib.pyplot as plt  # here: validating imports this module
 
@@ -148,18 +148,16 @@ def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
                         "n_params": 0,
                         "max_abs_w": np.nan,
                         "saturated_fraction": np.nan,
-                        "saturated_fraction_upper": np.nan,
                     }
                 )
                 continue
             counts = rebin(h, edges)
-            m, sat, sat_up = saturation(h)
+            m, sat = saturation(h)
             summary = {
                 "n_weights": int(h["count"].sum()),
                 "n_params": int(h["param"].nunique()),
                 "max_abs_w": m,
                 "saturated_fraction": sat,
-                "saturated_fraction_upper": sat_up,
             }
             rows += [
                 {**info, "bin_lo": edges[i], "bin_hi": edges[i + 1], "count": counts[i], **summary}
@@ -193,6 +191,6 @@ def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         fig,
         {
             "histogram_method": "per-tensor histograms summed on a common grid per run key, "
-            "proportional-overlap rebinning; saturation within 1% of max |w|"
+            "proportional-overlap rebinning; saturation counted exactly: |w| >= 0.99 x the tensor's max |w|"
         },
     )

@@ -25,8 +25,13 @@ class Sampler:
     def __init__(self, seed: int) -> None:
         self.gen = torch.Generator().manual_seed(seed)
 
-    def sample(self, n: int) -> torch.Tensor:
+    def sample(self, n: int, keep_partial: bool = False) -> torch.Tensor:
+        """n draws; `keep_partial` matters only to finite datasets (IndexedSampler)."""
         raise NotImplementedError
+
+    def epoch_done(self, n: int, keep_partial: bool = False) -> bool:
+        """Whether the current epoch has no batch left (the next sample starts a new one); never, for endless toys."""
+        return False
 
     def state_dict(self) -> dict[str, Any]:
         return {"gen": self.gen.get_state()}
@@ -38,8 +43,9 @@ class Sampler:
 class IndexedSampler(Sampler):
     """A finite dataset held as one tensor, read in shuffled epochs (a fresh permutation per epoch).
 
-    A batch never straddles two epochs: the tail of an epoch that is smaller than the batch is dropped, so every
-    critic step sees a full real batch. The position, the epoch and the permutation are part of the state, so a
+    A batch never straddles two epochs. The tail of an epoch that is smaller than the batch is dropped, so every
+    critic step sees a full real batch, unless `keep_partial` asks for it as the epoch's short last batch (torch's
+    DataLoader with drop_last=False, as WG main.py reads its data). The position, the epoch and the permutation are part of the state, so a
     resumed run reads exactly the batches the uninterrupted run would have read.
     """
 
@@ -51,10 +57,13 @@ class IndexedSampler(Sampler):
         self.epoch, self.pos = 0, 0
         self.perm = torch.randperm(len(images), generator=self.gen)
 
-    def sample(self, n: int) -> torch.Tensor:
+    def epoch_done(self, n: int, keep_partial: bool = False) -> bool:
+        return self.pos >= len(self.perm) if keep_partial else self.pos + n > len(self.perm)
+
+    def sample(self, n: int, keep_partial: bool = False) -> torch.Tensor:
         if n > len(self.images):
             raise ValueError(f"batch size {n} is larger than the dataset ({len(self.images)} items)")
-        if self.pos + n > len(self.perm):
+        if self.epoch_done(n, keep_partial):
             self.epoch, self.pos = self.epoch + 1, 0
             self.perm = torch.randperm(len(self.images), generator=self.gen)
         idx = self.perm[self.pos : self.pos + n]

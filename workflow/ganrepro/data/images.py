@@ -183,9 +183,9 @@ class ImageDataset(IndexedSampler):
         self.provenance = f"real: {self.title} {split} ({self.reader}), {summary(self.verified)}"
         self.provenance_files = [{**v.as_dict(), "checksum": v.describe()} for v in self.verified]
 
-    def sample(self, n: int) -> torch.Tensor:
+    def sample(self, n: int, keep_partial: bool = False) -> torch.Tensor:
         """A batch as float in value_range (the cache holds uint8: 4x less memory, exact PIL output)."""
-        return uint8_to_range(super().sample(n), self.value_range)
+        return uint8_to_range(super().sample(n, keep_partial), self.value_range)
 
     # -- hooks -----------------------------------------------------------------------------------------------
     def check_extra(self, extra: dict[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,7 @@ class EightGaussians(Sampler):
         # per-coordinate std of the data actually produced (docs/references.md §7.1 REC): noise is divided too
         return self.std / self.divide
 
-    def sample(self, n: int) -> torch.Tensor:
+    def sample(self, n: int, keep_partial: bool = False) -> torch.Tensor:
         idx = torch.randint(0, len(self.centres), (n,), generator=self.gen)
         pts = self.centres[idx] + self.std * torch.randn(n, 2, generator=self.gen)
         return pts / self.divide
@@ -54,7 +54,7 @@ class TwoGaussians1D(Sampler):
         super().__init__(seed)
         self.mean, self.std = mean, std
 
-    def sample(self, n: int) -> torch.Tensor:
+    def sample(self, n: int, keep_partial: bool = False) -> torch.Tensor:
         return self.mean + self.std * torch.randn(n, 1, generator=self.gen)
 
 
@@ -68,7 +68,7 @@ class ParallelLines(Sampler):
         super().__init__(seed)
         self.theta = theta
 
-    def sample(self, n: int) -> torch.Tensor:
+    def sample(self, n: int, keep_partial: bool = False) -> torch.Tensor:
         z = torch.rand(n, generator=self.gen)
         return torch.stack([torch.full_like(z, self.theta), z], dim=1)
 
@@ -101,7 +101,7 @@ class TwentyFiveGaussians(Sampler):
     def mode_std(self) -> float:
         return self.std / self.divide
 
-    def sample(self, n: int) -> torch.Tensor:
+    def sample(self, n: int, keep_partial: bool = False) -> torch.Tensor:
         if n > len(self.points):
             raise ValueError(f"batch size {n} is larger than the 25gaussians set ({len(self.points)} points)")
         if self.pos + n > len(self.points):
@@ -132,7 +132,7 @@ class SwissRoll(Sampler):
         super().__init__(seed)
         self.noise, self.divide = noise, divide
 
-    def sample(self, n: int) -> torch.Tensor:
+    def sample(self, n: int, keep_partial: bool = False) -> torch.Tensor:
         t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=self.gen, dtype=torch.float64))
         xz = torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1)
         xz = xz + self.noise * torch.randn(n, 2, generator=self.gen, dtype=torch.float64)

@@ -52,6 +52,11 @@ RESIZE_OF_LIBRARY = {
 }
 INCEPTION_ASSET = {"pytorch-fid": "pytorch_fid_inception", "torch-fidelity": "torch_fidelity_inception"}
 KINDS = tuple(KIND_FACTS)
+
+# Weight saturation (TV-WGAN Fig. 7, Purdue Fig. 5): a critic weight is "saturated" when |w| >= (1 - SATURATION_BAND)
+# times the largest |w| of its tensor (= c once clipping binds). The engine writes this band as each tensor's two
+# outermost histogram bins, so the artifact reads the share exactly (no spreading of counts inside a bin).
+SATURATION_BAND = 0.01
 # results/runs/<run>/eval/<eval_id>.csv, one row per snapshot (ganrepro.measure.evaluate writes it): these columns,
 # plus the kind's value_columns after `data`.
 EVAL_PROTOCOL_COLUMNS = (

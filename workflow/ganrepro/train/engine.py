@@ -40,11 +40,12 @@ from ganrepro.core.errors import GanreproError, Preempted
 from ganrepro.core.io import atomic_savefig, atomic_to_csv, atomic_torch_save, atomic_write_json, config_hash
 from ganrepro.core.provenance import git_commit, hardware, now_iso
 from ganrepro.spec import scale as scales
+from ganrepro.spec.protocols import SATURATION_BAND
 from ganrepro.train import methods, nets
 
 GRID_SIZE = 64  # WG: one batch of 64 fixed noise vectors, 8 images per row
 TOY_POINTS = 512
-HIST_BINS = 50
+HIST_BINS = 50  # per critic tensor: 48 equal bins plus its two saturation bands (_weight_histograms)
 
 
 def seed_everything(seed: int) -> None:
@@ -208,25 +209,24 @@ def _save_samples(x: torch.Tensor, path: Path, value_range: tuple[float, float],
 
 
 def _weight_histograms(D: nn.Module, iteration: int) -> pd.DataFrame:
+    """Histogram rows (iteration, param, lo, hi, count) of every finite critic tensor over [-m, m], m = its largest
+    |w|: HIST_BINS - 2 equal bins inside (-t, t), t = (1 - SATURATION_BAND) m, and the two saturation bands
+    [-m, -t] and [t, m] as the outermost bins, counted exactly (|w| >= t), so the saturated share is a count."""
     rows = []
     for name, p in D.named_parameters():
-        w = p.detach().float().cpu().flatten()
+        w = p.detach().double().cpu().flatten()
         if not torch.isfinite(w).all():
             continue
-        lo, hi = w.min().item(), w.max().item()
-        if hi <= lo:
-            hi = lo + 1e-12
-        counts, edges = torch.histogram(w, bins=HIST_BINS, range=(lo, hi))
-        rows += [
-            {
-                "iteration": iteration,
-                "param": name,
-                "lo": edges[i].item(),
-                "hi": edges[i + 1].item(),
-                "count": int(c),
-            }
-            for i, c in enumerate(counts.tolist())
-        ]
+        m = w.abs().max().item()
+        if m <= 0:
+            m = 1e-12  # an all-zero tensor: one inner bin holds it all, no weight is saturated
+        t = (1 - SATURATION_BAND) * m
+        low, high = int((w <= -t).sum()), int((w >= t).sum())
+        inner = w[(w > -t) & (w < t)]
+        counts, edges = torch.histogram(inner, bins=HIST_BINS - 2, range=(-t, t))
+        bins = [(-m, -t, low)] + [(edges[i].item(), edges[i + 1].item(), int(c)) for i, c in enumerate(counts.tolist())]
+        bins.append((t, m, high))
+        rows += [{"iteration": iteration, "param": name, "lo": lo, "hi": hi, "count": c} for lo, hi, c in bins]
     return pd.DataFrame(rows)
 
 
@@ -263,13 +263,18 @@ def train_iteration(
 ) -> dict[str, torch.Tensor]:
     """One generator iteration: the method's critic steps on real batches, then its generator step.
 
-    Losses stay on the device (no host sync); the caller reads them every `log_every` iterations. `ganrepro bench`
+    The method's `data_loop` says how real batches are read: WG main.py ends a block of critic steps when the epoch
+    runs out of batches (the G step follows at once) and uses each epoch's short last batch; the other reference
+    loops draw full batches endlessly. Losses stay on the device (no host sync); the caller reads them every `log_every` iterations. `ganrepro bench`
     times exactly this function against a reference-style loop.
     """
     method.begin_iteration(it)
     logs: dict[str, torch.Tensor] = {}
-    for _ in range(method.n_critic(it)):
-        real = sampler.sample(bs).to(device, non_blocking=True)
+    ends_with_epoch, keep_partial = method.data_loop()
+    for j in range(method.n_critic(it)):
+        if ends_with_epoch and j > 0 and sampler.epoch_done(bs, keep_partial):
+            break
+        real = sampler.sample(bs, keep_partial).to(device, non_blocking=True)
         logs = method.critic_step(real)
     if train_g:
         logs.update(method.generator_step(bs))

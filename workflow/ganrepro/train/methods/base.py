@@ -53,6 +53,11 @@ class Method:
     def n_critic(self, g_iter: int) -> int:
         return int(self.hp["critic_iters"])
 
+    def data_loop(self) -> tuple[bool, bool]:
+        """(a block of critic steps ends with the data epoch, an epoch's short last batch is used). Both False: real
+        batches are drawn endlessly and are always full, as the GP and BT reference loops do; WGAN overrides it."""
+        return False, False
+
     def critic_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
