@@ -22,7 +22,6 @@ from ganrepro.core.errors import GanreproError
 from ganrepro.spec.protocols import SATURATION_BAND
 
 
-
 def rebin(hist: pd.DataFrame, edges: np.ndarray) -> np.ndarray:
     """Spread every source bin [lo, hi] (count n) over the target `edges` in proportion to the overlap, i.e.
     assuming the weights are uniform inside a source bin; counts are conserved. A zero-width bin (a constant

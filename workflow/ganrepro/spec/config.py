@@ -104,12 +104,23 @@ def registry_defaults(name: str) -> dict[str, Any]:
     return data
 
 
-RUN_REQUIRED = ("method", "dataset", "G", "D", "batch_size", "iterations")
+RUN_REQUIRED = ("method", "dataset", "G", "D", "batch_size")  # and one of LENGTH_KEYS
 
 
 def presets_table() -> dict[str, Any]:
     """config/presets.yaml: named run configurations (docs/references.md §10) that paper.yaml runs can start from."""
     return (registry_defaults("presets") or {}).get("presets", {})
+
+
+LENGTH_KEYS = ("iterations", "epochs")  # a run's length: G iterations, or passes of the critic over the data
+
+
+def merge_layer(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """deep_merge of a later layer (run over preset, at_scale over run) in which a length given in one unit
+    replaces the earlier layer's length in the other (`iterations: 8` at smoke replaces a preset's `epochs: 100`)."""
+    if any(k in over for k in LENGTH_KEYS):
+        base = {k: v for k, v in base.items() if k not in LENGTH_KEYS}
+    return deep_merge(base, over)
 
 
 def apply_scale(spec: dict[str, Any], scale: str) -> dict[str, Any]:
@@ -119,7 +130,7 @@ def apply_scale(spec: dict[str, Any], scale: str) -> dict[str, Any]:
     base = {k: v for k, v in spec.items() if k != "at_scale"}
     if "dataset" in over and over["dataset"] != base.get("dataset"):
         base.pop("dataset_config", None)
-    return deep_merge(base, over)
+    return merge_layer(base, over)
 
 
 def _unknown(where: str, what: str, value: str, valid: list[str]) -> None:

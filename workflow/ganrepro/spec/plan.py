@@ -21,7 +21,9 @@ from ganrepro.spec.config import (
     RUN_REQUIRED,
     _unknown,
     _validate,
+    LENGTH_KEYS,
     apply_scale,
+    merge_layer,
     presets_table,
     registry_defaults,
     run_defaults,
@@ -29,6 +31,7 @@ from ganrepro.spec.config import (
 from ganrepro.spec.manifest import prefetch_key
 from ganrepro.spec.paper import load_paper
 from ganrepro.spec.protocols import INCEPTION_ASSET, KIND_FACTS, protocol
+from ganrepro.spec.schedule import EPOCH_ITEMS, g_iterations_for_epochs
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -112,12 +115,16 @@ def resolve_run(paper: str, key: str, spec: dict[str, Any], seed: int, scale: st
         presets = presets_table()
         if preset not in presets:
             _unknown(where, "preset", preset, sorted(presets))
-        spec = deep_merge(presets[preset], {k: v for k, v in spec.items() if k != "preset"})
+        spec = merge_layer(presets[preset], {k: v for k, v in spec.items() if k != "preset"})
     spec = apply_scale(spec, scale)
     spec.pop("note", None)
     missing = [k for k in RUN_REQUIRED if k not in spec]
+    if not any(k in spec for k in LENGTH_KEYS):
+        missing.append("iterations (or epochs)")
     if missing:
         raise GanreproError(f"{where}: missing key(s) {', '.join(missing)} (give them, or a `preset:` that has them)")
+    if all(k in spec for k in LENGTH_KEYS):
+        raise GanreproError(f"{where}: gives both iterations and epochs at scale {scale}; keep one")
     if spec["method"] not in catalog.methods():
         _unknown(where, "method", spec["method"], catalog.methods())
     if spec["dataset"] not in catalog.datasets():
@@ -143,6 +150,8 @@ def resolve_run(paper: str, key: str, spec: dict[str, Any], seed: int, scale: st
         cfg[role] = {"name": spec[role]["name"], **deep_merge(n_def.get(spec[role]["name"], {}), kw)}
     if preset is not None:
         cfg["preset"] = preset  # traceability: which named configuration the run started from
+    if "epochs" in cfg:
+        _resolve_epochs(cfg, f"{where} (at scale {scale})")
     cfg.setdefault("snapshot_every", cfg["iterations"])
     cfg.setdefault("checkpoint_every", cfg["iterations"])
     cfg["seed"] = seed
@@ -151,6 +160,28 @@ def resolve_run(paper: str, key: str, spec: dict[str, Any], seed: int, scale: st
     _validate(cfg, "run", at)
     _finite(cfg, at)
     return cfg
+
+
+def _resolve_epochs(cfg: dict[str, Any], where: str) -> None:
+    """Turn `epochs` (passes of the critic over the training set) into G iterations under the method's own critic
+    schedule and data loop (spec.schedule), so that methods with 1 and with 5 critic steps per G iteration see the
+    same data; the count and its derivation stay in the run config as `length`."""
+    epochs, ds = cfg.pop("epochs"), cfg["dataset"]["name"]
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise GanreproError(f"{where}: key 'epochs' is {epochs!r}; give a whole number of epochs >= 1")
+    if ds not in EPOCH_ITEMS:
+        raise GanreproError(f"{where}: key 'epochs' needs a finite dataset; {ds!r} has no epochs, give iterations")
+    bs = cfg["batch_size"]
+    if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
+        return  # the run schema names the bad batch_size
+    g, batches, nb = g_iterations_for_epochs(epochs, EPOCH_ITEMS[ds], bs, cfg["method"])
+    cfg["iterations"] = g
+    cfg["length"] = {
+        "epochs": epochs,
+        "critic_batches": batches,
+        "batches_per_epoch": nb,
+        "epoch_items": EPOCH_ITEMS[ds],
+    }
 
 
 def _finite(obj: Any, where: str, path: str = "") -> None:

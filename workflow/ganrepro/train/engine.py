@@ -313,6 +313,13 @@ def train(
     if data.needs_files(ds_name):  # files verified here, before any training
         ds_kw["data_root"], ds_kw["sources"] = data.assets.default_locations(data_root, sources)
     sampler = data.build(ds_name, seed=cfg["seed"], **ds_kw)
+    length = cfg.get("length")  # present when the run was given in epochs (spec.schedule)
+    n_items = len(sampler.images) if isinstance(sampler, data.IndexedSampler) else None
+    if length and n_items != length["epoch_items"]:
+        raise GanreproError(
+            f"{cfg_path}: its epochs assume {length['epoch_items']} training items, the dataset "
+            f"{ds_name} has {n_items}; fix EPOCH_ITEMS in ganrepro/spec/schedule.py or the dataset files"
+        )
     if isinstance(sampler, data.IndexedSampler):
         sampler.to(device)  # resident on the GPU when it fits (MNIST, CIFAR-10): no host-to-device copy per batch
     # fixed noise for sample grids, from its own stream so that grids never change the training trajectory

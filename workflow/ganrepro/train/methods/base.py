@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ganrepro.core.errors import GanreproError
+from ganrepro.spec import schedule
 from ganrepro.train import latent
 
 
@@ -51,12 +52,14 @@ class Method:
 
     # --- the two steps -------------------------------------------------------------------------------
     def n_critic(self, g_iter: int) -> int:
-        return int(self.hp["critic_iters"])
+        """Critic steps of this G iteration: the schedule's one home is ganrepro.spec.schedule (the planner uses it
+        to turn epochs into G iterations)."""
+        return schedule.critic_steps(self.hp, g_iter)
 
     def data_loop(self) -> tuple[bool, bool]:
-        """(a block of critic steps ends with the data epoch, an epoch's short last batch is used). Both False: real
-        batches are drawn endlessly and are always full, as the GP and BT reference loops do; WGAN overrides it."""
-        return False, False
+        """(a block of critic steps ends with the data epoch, an epoch's short last batch is used): True, True for
+        WG's loop (wgan, swgan); False, False draws full batches endlessly, as the GP and BT loops do."""
+        return schedule.data_loop(self.hp)
 
     def critic_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
         raise NotImplementedError

@@ -27,9 +27,6 @@ class BEGAN(Method):
         self.k_t = torch.tensor(float(hp["k_0"]), device=device)
         self._base_lr = {"D": float(hp["optimizer_D"]["lr"]), "G": float(hp["optimizer_G"]["lr"])}
 
-    def n_critic(self, g_iter: int) -> int:
-        return 1  # one combined D+G step per iteration (BT); the step itself is in critic_step
-
     def begin_iteration(self, g_iter: int) -> None:
         super().begin_iteration(g_iter)
         self._set_lr()

@@ -4,7 +4,7 @@
   before_step`), or right after the optimizer step as igul222's gan_toy.py and gan_mnist.py do (`after_step`);
 - WG's data loop (`critic_block_ends_with_epoch`, `keep_partial_batch`): a block of critic steps ends with the epoch
   and the epoch's short last batch is used (the engine reads these through `data_loop`);
-- 100 critic steps for the first 25 G iterations and every 500th, else `critic_iters`;
+- 100 critic steps for the first 25 G iterations and every 500th, else `critic_iters` (ganrepro.spec.schedule);
 - real and fake batches go through the critic in separate forward passes;
 - reference sign convention: the critic minimises mean f(real) - mean f(fake) (it scores fakes high) and G
   minimises mean f(G(z)); the logged W estimate is -Loss_D, as in the paper's curves.
@@ -21,7 +21,6 @@ from ganrepro.core.errors import GanreproError
 from ganrepro.train.methods import METHODS
 from ganrepro.train.methods.base import Method
 
-
 CLIP_TIMINGS = ("before_step", "after_step")
 
 
@@ -34,20 +33,11 @@ class WGAN(Method):
                 f"method config key 'clip_timing' is {hp['clip_timing']!r}; valid values: {', '.join(CLIP_TIMINGS)}"
             )
 
-    def data_loop(self) -> tuple[bool, bool]:
-        return bool(self.hp["critic_block_ends_with_epoch"]), bool(self.hp["keep_partial_batch"])
-
     def _clamp(self) -> None:
         c = self.hp["clip"]
         with torch.no_grad():
             for p in self.D.parameters():
                 p.clamp_(-c, c)
-
-    def n_critic(self, g_iter: int) -> int:
-        hp = self.hp
-        if g_iter < hp["warmup_g_iters"] or g_iter % hp["warmup_every"] == 0:
-            return int(hp["warmup_critic_iters"])
-        return int(hp["critic_iters"])
 
     def critic_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
         after = self.hp["clip_timing"] == "after_step"
