@@ -44,9 +44,10 @@ class IndexedSampler(Sampler):
     """A finite dataset held as one tensor, read in shuffled epochs (a fresh permutation per epoch).
 
     A batch never straddles two epochs. The tail of an epoch that is smaller than the batch is dropped, so every
-    critic step sees a full real batch, unless `keep_partial` asks for it as the epoch's short last batch (torch's
-    DataLoader with drop_last=False, as WG main.py reads its data). The position, the epoch and the permutation are part of the state, so a
-    resumed run reads exactly the batches the uninterrupted run would have read.
+    critic step sees a full real batch, unless `keep_partial` asks for it as the epoch's short last batch
+    (torch's DataLoader with drop_last=False, as WG main.py reads its data). The position, the epoch and the
+    permutation are part of the state, so a resumed run reads exactly the batches the uninterrupted run would
+    have read.
     """
 
     value_range: tuple[float, float] = (-1.0, 1.0)

@@ -18,10 +18,10 @@ from ganrepro.core.paths import fresh_dir, repo_root, run_dir
 from ganrepro.spec import catalog, names
 from ganrepro.spec import scale as scales
 from ganrepro.spec.config import (
+    LENGTH_KEYS,
     RUN_REQUIRED,
     _unknown,
     _validate,
-    LENGTH_KEYS,
     apply_scale,
     merge_layer,
     presets_table,

@@ -265,8 +265,8 @@ def train_iteration(
 
     The method's `data_loop` says how real batches are read: WG main.py ends a block of critic steps when the epoch
     runs out of batches (the G step follows at once) and uses each epoch's short last batch; the other reference
-    loops draw full batches endlessly. Losses stay on the device (no host sync); the caller reads them every `log_every` iterations. `ganrepro bench`
-    times exactly this function against a reference-style loop.
+    loops draw full batches endlessly. Losses stay on the device (no host sync); the caller reads them every
+    `log_every` iterations. `ganrepro bench` times exactly this function against a reference-style loop.
     """
     method.begin_iteration(it)
     logs: dict[str, torch.Tensor] = {}
