@@ -126,6 +126,7 @@ def test_published_protocol_mismatch_is_not_comparable(wgan_copy):
                 "tolerance": 0,
                 "requires_protocol": "class_stats500",
             },
+            "control": {"set": {"column": "modes_covered", "value": 2}},
         }
     )
     (folder / "paper.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))

@@ -248,11 +248,35 @@ def test_first_reach_earlier_holds_and_later_fails():
     assert res["verdict"] == "fails"
 
 
-def test_first_reach_never_reached_is_inf_and_neither_fails():
+def test_first_reach_never_reached_is_inf_and_neither_is_not_measurable():
     res = evaluate(_first_reach_claim(60), _curves([90, 50, 40, 30], [90, 80, 70, float("nan")]))
     assert res["verdict"] == "holds" and math.isinf(res["reference"])
     res = evaluate(_first_reach_claim(10), _curves([90, 50, 40, 30], [90, 80, 70, 65]))
-    assert res["verdict"] == "fails"  # neither reaches 10: cannot be "faster"
+    assert res["verdict"] == "not measurable"  # neither reaches 10: which is faster cannot be measured
+    assert "neither side ever reaches" in res["detail"]
+
+
+def test_nan_measurements_are_not_measurable_never_fails():
+    df = pd.DataFrame(
+        {"run": ["a"] * 6, "seed": [0, 0, 0, 1, 1, 1], "x": [1, 2, 3, 1, 2, 3], "y": [0.0, 0.0, 0.0, 1.0, 2.0, 3.0]}
+    )
+    claim = {
+        "id": "c",
+        "statement": "",
+        "tolerance_reason": "",
+        "check": {"type": "spearman", "x": "x", "y": "y", "op": ">=", "target": 0.5},
+    }
+    one = evaluate(claim, df[df.seed == 0])  # all-zero series: no rank correlation exists
+    assert one["verdict"] == "not measurable" and "constant" in one["detail"]
+    claim["check"]["type"] = "threshold"
+    claim["check"].update(value="y", agg="mean", where="y != y")  # no rows -> not run; NaN rows -> not measurable
+    nan_df = df.assign(y=float("nan"))
+    claim["check"].pop("where")
+    assert evaluate(claim, nan_df)["verdict"] == "not measurable"
+    # per seed: one seed measurable and holding, one not: never "fails"
+    mixed = df.assign(y=[float("nan")] * 3 + [1.0, 2.0, 3.0])
+    res = evaluate(claim, mixed)
+    assert res["verdict"] == "inconclusive" and "not measurable in 1/2" in res["detail"]
 
 
 def test_first_reach_per_seed():

@@ -22,7 +22,21 @@ A seed whose rows cannot be judged (e.g. too few rows) counts as neither holding
 reports `seeds_holding` and `seeds_total`, and its detail says e.g. "holds in 3/3 seeds". Without a seed
 column (or with a single seed) the verdict is the aggregate's.
 
-Verdicts: holds | fails | inconclusive | not comparable | not run.
+Verdicts: holds | fails | inconclusive | not measurable | not comparable | not run.
+A measurement that cannot be made (NaN: no finite rows, a constant series for Spearman, a diverged run) is
+"not measurable" with the reason, never "fails"; a seed that is not measurable counts as not judged.
+
+Negative controls. Every claim is also judged on data where it is false, its control (`control:` in paper.yaml,
+or the general rule of its check type):
+  compare   (rule) the same check with its two sides exchanged: "A beats B" must not also hold as "B beats A"
+  spearman  (rule) the x column reversed (x -> min + max - x): a rising trend must not also rise when reversed
+  swap: [A, B]               the table with every cell equal to A relabelled B and vice versa (roles swapped, e.g.
+                             the clipping run in place of the GP run)
+  set: {column: C, value: V} the rows the check selects with column C set to V (a value the claim excludes)
+  reverse: C                 column C reversed, as the spearman rule does
+  descriptive: "<why>"       no data can contradict the statement: shown, kept out of the verdict counts
+A claim that holds while its control holds too has not been told apart from its opposite on this data (a tie,
+or a check too loose for the data): its verdict is "inconclusive", with the control's result in the detail.
 """
 
 from __future__ import annotations
@@ -44,6 +58,7 @@ AGGS = {"mean": np.mean, "min": np.min, "max": np.max, "median": np.median}
 #                    inf when it is never reached (NaN values, e.g. after a divergence, never reach)
 CURVE_AGGS = ("argmin", "argmax", "first_reach")
 RULES = ("all", "majority")
+CONTROL_KINDS = ("swap", "set", "reverse", "descriptive")
 PUBLISHED_COLUMNS = ["artifact", "key", "column", "value", "where", "protocol"]  # plus optional std, note
 
 
@@ -238,6 +253,14 @@ def _one(
         x, target = _measure(check, df, published)
     except (LookupError, NameError, SyntaxError) as e:  # missing rows/columns: nothing to judge
         return "not run", None, None, str(e)
+    nan = [name for name, v in (("measured value", x), ("reference", target)) if math.isnan(v)]
+    if nan:
+        why = " and ".join(nan) + " NaN"
+        if check["type"] == "spearman":
+            why += " (a constant or empty series has no rank correlation)"
+        elif check["type"] == "compare":
+            why += " (no finite rows on a side, or neither side ever reaches its threshold)"
+        return "not measurable", x, target, why
     ok = _compare(x, check.get("op", "=="), target, float(check.get("tolerance", 0)))
     return ("holds" if ok else "fails"), x, target, ""
 
@@ -246,6 +269,8 @@ def apply_rule(rule: str, aggregate: str, per_seed: list[str]) -> str:
     """The final verdict from the aggregate verdict and the per-seed verdicts (module docstring)."""
     n = len(per_seed)
     n_hold, n_fail = per_seed.count("holds"), per_seed.count("fails")
+    if n_hold == 0 and n_fail == 0 and aggregate == "not measurable":
+        return "not measurable"
     if rule == "all":
         if n_hold == n and aggregate == "holds":
             return "holds"
@@ -259,13 +284,101 @@ def apply_rule(rule: str, aggregate: str, per_seed: list[str]) -> str:
 
 def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataFrame | None = None) -> dict[str, Any]:
     """Return {'verdict', 'measured', 'reference', 'detail', 'check', 'rule', 'aggregate_verdict',
-    'seeds_holding', 'seeds_total', 'seed_verdicts', 'seed_measured', 'seed_reference'}; see the module docstring
-    for the rule. seed_measured / seed_reference hold one value per judged training seed (the aggregate's when
-    there is no more than one seed): the measured value and what it is compared with (target, published value
-    or the right side of a compare).
+    'seeds_holding', 'seeds_total', 'seed_verdicts', 'seed_measured', 'seed_reference', 'control',
+    'control_verdict', 'descriptive'}; see the module docstring for the rule and the control. seed_measured /
+    seed_reference hold one value per judged training seed (the aggregate's when there is no more than one seed):
+    the measured value and what it is compared with (target, published value or the right side of a compare).
 
     `published` is the paper's published.csv (load_published), needed by `published` checks only.
     """
+    out = _judge(claim, df, published)
+    ctrl = control_of(claim)
+    out.update(control=describe_control(ctrl), control_verdict=None, descriptive="descriptive" in ctrl)
+    if df is None or not ctrl or out["verdict"] in ("not run", "not comparable") or "descriptive" in ctrl:
+        return out  # paper.yaml claims always have a control (verdicts.expressions.claim_problems)
+    try:
+        c_claim, c_df = control_case(claim, df)
+        c_out = _judge(c_claim, c_df, published)
+    except (LookupError, NameError, SyntaxError, ValueError, KeyError) as e:
+        out["control_verdict"] = "not run"
+        out["detail"] = "; ".join(x for x in (out["detail"], f"control not run: {e}") if x)
+        return out
+    out["control_verdict"] = c_out["verdict"]
+    if out["verdict"] == "holds" and c_out["verdict"] == "holds":
+        out["verdict"] = "inconclusive"
+        note = (
+            f"the check also holds on its control ({out['control']}: measured {_short(c_out['measured'])} vs "
+            f"{_short(c_out['reference'])}), so this data does not tell the claim from its opposite"
+        )
+        out["detail"] = "; ".join(x for x in (out["detail"], note) if x)
+    return out
+
+
+def _short(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def control_of(claim: dict[str, Any]) -> dict[str, Any]:
+    """The claim's declared control, or the general rule of its check type ({} when it has neither)."""
+    if claim.get("control"):
+        return dict(claim["control"])
+    t = claim["check"]["type"]
+    if t == "compare":
+        return {"sides": "exchanged"}
+    if t == "spearman":
+        return {"reverse": claim["check"]["x"]}
+    return {}
+
+
+def describe_control(ctrl: dict[str, Any]) -> str:
+    if not ctrl:
+        return "none"
+    if "sides" in ctrl:
+        return "the two sides exchanged"
+    if "swap" in ctrl:
+        a, b = ctrl["swap"]
+        return f"{a!s} and {b!s} swapped"
+    if "set" in ctrl:
+        return f"{ctrl['set']['column']} set to {ctrl['set']['value']} on the selected rows"
+    if "reverse" in ctrl:
+        return f"{ctrl['reverse']} reversed"
+    return f"descriptive: {ctrl['descriptive']}"
+
+
+def control_case(claim: dict[str, Any], df: pd.DataFrame) -> tuple[dict[str, Any], pd.DataFrame]:
+    """(the claim without its control, the data it is judged on as its control); LookupError when the claim has no
+    control."""
+    ctrl = control_of(claim)
+    bare = {k: v for k, v in claim.items() if k != "control"}
+    bare["control"] = {"descriptive": "this is a control"}  # no control of a control
+    check = claim["check"]
+    if "sides" in ctrl:
+        swapped = {**check, "left": check["right"], "right": check["left"]}
+        return {**bare, "check": swapped}, df
+    out = df.copy()
+    if "swap" in ctrl:
+        a, b = ctrl["swap"]
+        for col in out.columns:
+            text = pd.api.types.is_string_dtype(out[col]) or pd.api.types.is_object_dtype(out[col])
+            if text if isinstance(a, str) else pd.api.types.is_numeric_dtype(out[col]):
+                is_a, is_b = out[col] == a, out[col] == b
+                out[col] = out[col].where(~is_a, b).where(~is_b, a)
+        return bare, out
+    if "set" in ctrl:
+        col, value = ctrl["set"]["column"], ctrl["set"]["value"]
+        idx = _selected(check, df).index
+        out[col] = out[col].astype(float) if isinstance(value, float) else out[col]
+        out.loc[idx, col] = value
+        return bare, out
+    if "reverse" in ctrl:
+        col = ctrl["reverse"]
+        x = out[col].astype(float)
+        out[col] = x.min() + x.max() - x
+        return bare, out
+    raise LookupError("the claim has no control (declare one, or `descriptive:` with the reason)")
+
+
+def _judge(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataFrame | None) -> dict[str, Any]:
     check = claim["check"]
     rule = claim.get("rule", "all")
     out: dict[str, Any] = {
@@ -301,10 +414,10 @@ def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataF
             return {**out, "verdict": "not comparable", "detail": problem}
         std = f" ± {row['std']}" if "std" in row.index and pd.notna(row["std"]) else ""
         note = f"published {row['value']}{std} ({row['where']}; {row['protocol']})"
-    verdict, x, target, detail = _one(check, df, published)
+    verdict, x, target, why = _one(check, df, published)
     out.update(measured=x, reference=target, aggregate_verdict=verdict)
     if verdict == "not run":
-        return {**out, "verdict": verdict, "detail": detail}
+        return {**out, "verdict": verdict, "detail": why}
     sel = _selected(check, df)
     seeds = sorted(sel["seed"].dropna().unique().tolist()) if "seed" in sel.columns else []
     if len(seeds) <= 1:
@@ -316,21 +429,25 @@ def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataF
                 seed_verdicts=f"{_seed_name(seeds[0])}:{verdict}",
             )
         detail = f"holds in {out['seeds_holding']}/1 seeds" if seeds else ""
-        return {**out, "verdict": verdict, "detail": "; ".join(s for s in (detail, note) if s)}
+        return {**out, "verdict": verdict, "detail": "; ".join(s for s in (detail, why, note) if s)}
     judged = [_one(check, df[df["seed"] == s], published) for s in seeds]
     per_seed = [j[0] for j in judged]
     # the per-seed values behind the table's mean +- std over training seeds (seeds that could not be judged left out)
     out.update(
-        seed_measured=[j[1] for j in judged if j[1] is not None],
-        seed_reference=[j[2] for j in judged if j[2] is not None],
+        seed_measured=[j[1] for j in judged if j[1] is not None and not math.isnan(j[1])],
+        seed_reference=[j[2] for j in judged if j[2] is not None and not math.isnan(j[2])],
     )
     final = apply_rule(rule, verdict, per_seed)
     n_hold, n_fail = per_seed.count("holds"), per_seed.count("fails")
     parts = [f"holds in {n_hold}/{len(seeds)} seeds"]
     if n_fail:
         parts.append(f"fails in {n_fail}/{len(seeds)}")
-    if len(seeds) - n_hold - n_fail:
-        parts.append(f"not judged in {len(seeds) - n_hold - n_fail}/{len(seeds)}")
+    n_nm = per_seed.count("not measurable")
+    if n_nm:
+        why_nm = next(j[3] for j in judged if j[0] == "not measurable")
+        parts.append(f"not measurable in {n_nm}/{len(seeds)} ({why_nm})")
+    if len(seeds) - n_hold - n_fail - n_nm:
+        parts.append(f"not judged in {len(seeds) - n_hold - n_fail - n_nm}/{len(seeds)}")
     detail = ", ".join(parts) + f"; all seeds together: {verdict}; rule '{rule}'"
     out.update(
         seeds_holding=n_hold,

@@ -1,7 +1,7 @@
 """Claim expressions (`where`, `value`, `x`, `y` of a paper.yaml check) read as data, never run as code.
 
 An expression may use the artifact's declared columns, literals, comparisons, boolean and arithmetic operators,
-`in` with a literal list, the function abs(), and on a column the methods max(), min(), mean(), median(),
+`in` with a literal list, the functions abs() and log10(), and on a column the methods max(), min(), mean(), median(),
 groupby(<column>) and transform('max' | 'min' | 'mean'). Anything else (attribute access, other calls,
 `@` references, lambdas, comprehensions, subscripts) is an error naming the claim, raised before pandas sees the
 expression; `names` lists the columns an expression reads, so a misspelled one is caught by `ganrepro validate`.
@@ -13,7 +13,7 @@ import ast
 
 from ganrepro.core.errors import GanreproError
 
-FUNCTIONS = {"abs"}
+FUNCTIONS = {"abs", "log10"}
 METHODS = {"max", "min", "mean", "median", "groupby", "transform"}
 TRANSFORMS = {"max", "min", "mean"}
 _NODES = (
@@ -131,4 +131,18 @@ def claim_problems(claim: dict, columns: list[str]) -> list[str]:
         unknown = sorted(used - set(columns))
         if unknown:
             out.append(f"claim '{claim['id']}' {field} names unknown column(s) {', '.join(unknown)}")
+    ctrl = claim.get("control") or {}
+    if not ctrl and claim["check"]["type"] in ("threshold", "published"):
+        out.append(
+            f"claim '{claim['id']}' has no control: a {claim['check']['type']} check needs `control:` (swap, set, "
+            "reverse) naming data where the claim is false, or `descriptive:` with the reason none exists"
+        )
+    for key in ("set", "reverse"):
+        col = ctrl.get(key, {}).get("column") if key == "set" else ctrl.get(key)
+        if col is not None and col not in columns:
+            out.append(f"claim '{claim['id']}' control.{key} names unknown column {col}")
+    if "swap" in ctrl:
+        text = repr(claim["check"])
+        if not any(repr(v) in text or f"'{v}'" in text for v in ctrl["swap"]):
+            out.append(f"claim '{claim['id']}' control.swap: neither of {ctrl['swap']} appears in its check")
     return out
