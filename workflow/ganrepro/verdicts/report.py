@@ -392,10 +392,18 @@ def write_report(plan: Plan) -> Path:
                         }
                     )
                     summary.append({"claim": c, "res": res, "verdict": verdict, "src": src, "df": df, "published": pub})
+                    revised = "".join(
+                        f"<br><small><b>revised {html.escape(str(rv['date']))}</b>: was "
+                        f"{html.escape(str(rv['old']))}; why: {html.escape(str(rv['why']))}</small>"
+                        for rv in c.get("revisions") or []
+                    )
+                    ctrl = f"control: {html.escape(str(res['control']))}" + (
+                        f" &rarr; {html.escape(str(res['control_verdict']))}" if res.get("control_verdict") else ""
+                    )
                     parts.append(
                         f"<tr><td class=l>{html.escape(c['statement'])}<br><small>tolerance: "
-                        f"{html.escape(c['tolerance_reason'])}</small></td>"
-                        f"<td class=l><small>{html.escape(res['check'])}"
+                        f"{html.escape(c['tolerance_reason'])}</small>{revised}</td>"
+                        f"<td class=l><small>{html.escape(res['check'])}<br>{ctrl}"
                         f"</small></td><td>{_fmt(res['measured'])}</td><td>{_fmt(res['reference'])}</td>"
                         f"<td class=l>{_verdict_badge(verdict, res)}<br>"
                         f"<small>{html.escape(res['detail'])}</small></td></tr>"
