@@ -418,3 +418,23 @@ def test_wgan_and_swgan_default_to_the_wg_loop_and_wgangp_to_the_endless_one():
         assert d[name]["critic_block_ends_with_epoch"] and d[name]["keep_partial_batch"]
         assert make_method(name).data_loop() == (True, True)
     assert make_method("wgangp").data_loop() == (False, False)
+
+
+def test_restoring_bn_buffers_after_a_grid_changes_no_train_mode_output():
+    """WG draws its sample grids in train mode and keeps the BN running statistics they update; ganrepro restores
+    them (so an eval-mode grid never sees them). In train mode BN normalises with the batch's own statistics, so the
+    training trajectory is the same either way (wgan DEVIATIONS #19)."""
+    from ganrepro.train.engine import sampling_mode
+    from torch import nn
+
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+    kept = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+    kept.load_state_dict(G.state_dict())
+    grid, batch = torch.randn(64, 4), torch.randn(16, 4)
+    with sampling_mode(G, "train"):
+        G(grid)  # ganrepro: buffers restored afterwards
+    with torch.no_grad():
+        kept(grid)  # WG: buffers keep the grid's statistics
+    assert not torch.equal(G[1].running_mean, kept[1].running_mean)
+    assert torch.equal(G(batch), kept(batch))
