@@ -54,7 +54,16 @@ def test_end_to_end_smoke_wgan(repo_copy):
     assert "NOT COMPARABLE" in html and "fig3" in html
     claims = pd.read_csv(repo_copy / "results" / "report" / "claims.csv")
     assert len(claims) == len(spec["claims"])
-    assert {v.split(" (")[0] for v in claims.verdict} <= {"holds", "fails", "inconclusive", "not run"}
+    assert {v.split(" (")[0] for v in claims.verdict} <= {
+        "holds",
+        "fails",
+        "inconclusive",
+        "not measurable",
+        "not run",
+    }
+    # every claim that was judged was also judged on its control (never silently skipped)
+    judged = claims[~claims.verdict.str.startswith("not run")]
+    assert len(judged) and judged.control_verdict.notna().all() | judged.descriptive.all()
     assert not claims.comparable.any()
     runs = list((repo_copy / "results" / "runs").iterdir())
     n_runs = len({k for a in spec["artifacts"].values() for k in a.get("runs", [])})
