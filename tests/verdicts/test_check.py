@@ -159,3 +159,23 @@ def test_a_damaged_committed_file_is_one_line_naming_it(wgan_copy, capsys, name,
     assert main(["check", "--committed-only", "--paper", "wgan"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("ganrepro: error: ") and name in err[0] and "git checkout" in err[0]
+
+
+def test_a_committed_figure_that_differs_from_its_recorded_bytes_fails_check(wgan_copy):
+    png = wgan_copy / "paper_tables" / "wgan" / "reproduced" / "fig1.png"
+    code, lines = check(["wgan"], committed_only=True)
+    assert code == 0 and not any(x.startswith("wgan fig1 [committed figure]") for x in lines)  # control: unedited
+    png.write_bytes(png.read_bytes()[:-10])
+    code, lines = check(["wgan"], committed_only=True)
+    line = next(x for x in lines if x.startswith("wgan fig1 [committed figure]"))
+    assert code == 1 and "CHECK FAILED" in line and "fig1.png differs from the bytes" in line and "git checkout" in line
+
+
+def test_a_committed_figure_drawn_by_older_code_is_reported_stale(wgan_copy):
+    prov_path = wgan_copy / "paper_tables" / "wgan" / "reproduced" / "fig1.provenance.json"
+    prov = json.loads(prov_path.read_text())
+    prov["code_sha256"] = "0" * 64
+    prov_path.write_text(json.dumps(prov))
+    code, lines = check(["wgan"], committed_only=True)
+    line = next(x for x in lines if x.startswith("wgan fig1 [committed figure]"))
+    assert code == 0 and "stale" in line and "parallel_lines_distances" in line

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 import jsonschema
 
 from ganrepro.core.errors import GanreproError
-from ganrepro.core.io import atomic_savefig, atomic_to_csv, atomic_write_json
+from ganrepro.core.io import atomic_savefig, atomic_to_csv, atomic_write_json, sha256_file
 from ganrepro.core.provenance import git_commit, hardware, now_iso
 from ganrepro.core.registry import Registry, import_submodules
 from ganrepro.spec import scale as scales
@@ -137,6 +138,19 @@ def run_records(art: Any) -> list[dict[str, Any]]:
     return recs
 
 
+def code_sha256(kind_name: str) -> str:
+    """sha256 over the source of an artifact kind's module and the shared artifact code (this package's
+    __init__ and runfiles): a committed figure whose recorded hash differs was drawn by older code."""
+    import hashlib
+
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    module = sys.modules[KINDS.get(kind_name).build.__module__]
+    for path in (here / "__init__.py", here / "runfiles.py", Path(str(module.__file__))):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -> dict[str, Any]:
     import matplotlib
 
@@ -182,6 +196,9 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
     fig.text(0.5, -0.01, label, ha="center", va="top", fontsize=7, color="dimgray")
     atomic_to_csv(df, out_dir / f"{art.name}.csv")
     atomic_savefig(fig, out_dir / f"{art.name}.png", dpi=110, bbox_inches="tight")
+    # what `ganrepro check` compares a committed figure with: the bytes written, and the code that drew them
+    prov["files_sha256"] = {ext: sha256_file(out_dir / f"{art.name}.{ext}") for ext in ("csv", "png")}
+    prov["code_sha256"] = code_sha256(art.kind)
     atomic_write_json(out_dir / f"{art.name}.provenance.json", prov)
 
     plt.close(fig)

@@ -24,11 +24,11 @@ from typing import Any
 import pandas as pd
 
 from ganrepro.core.errors import GanreproError
-from ganrepro.core.io import atomic_to_csv
+from ganrepro.core.io import atomic_to_csv, sha256_file
 from ganrepro.core.paths import committed_dir, fresh_dir, paper_dir, repo_root
 from ganrepro.spec import names
 from ganrepro.spec.paper import load_paper
-from ganrepro.verdicts.results import CANNOT_JUDGE, judge, published, read_table, result, same_value
+from ganrepro.verdicts.results import CANNOT_JUDGE, judge, published, read_json, read_table, result, same_value
 
 VERDICT_COLUMNS = ["paper", "claim", "verdict", "seeds_holding", "seeds_total", "artifact", "measured"]
 
@@ -88,6 +88,39 @@ def _num(x: Any) -> float:
 def _seeds(res: dict[str, Any]) -> str:
     n = _int(res.get("seeds_total"))
     return f"{_int(res['seeds_holding'])}/{n} seeds" if n else "no seeds"
+
+
+def _figure_lines(paper: str, spec: dict[str, Any], lines: list[str]) -> int:
+    """One line per committed artifact whose files or code no longer match its provenance; returns the number of
+    failing ones. A CSV or PNG whose bytes differ from the recorded sha256 was edited or damaged (a failure); one
+    drawn by artifact code that has changed since is stale (shown, not failing: rebuilding needs its runs)."""
+    from ganrepro.artifacts import KINDS, code_sha256
+
+    root, n_fail = repo_root(), 0
+    for name, art in spec["artifacts"].items():
+        prov_path = committed_dir(paper) / f"{name}.provenance.json"
+        if not prov_path.exists():
+            continue
+        prov = read_json(prov_path, f"restore it with `git checkout -- {prov_path.relative_to(root)}`")
+        head = f"{paper} {name} [committed figure]"
+        recorded = prov.get("files_sha256")
+        if not recorded:
+            lines.append(f"{head}: not verified (kept before file hashes were recorded; rebuild and keep to add them)")
+            continue
+        for ext, digest in sorted(recorded.items()):
+            path = committed_dir(paper) / f"{name}.{ext}"
+            if not path.exists() or sha256_file(path) != digest:
+                n_fail += 1
+                rel = path.relative_to(root)
+                lines.append(
+                    f"{head}: CHECK FAILED: {rel} {'is missing' if not path.exists() else 'differs from'} the bytes "
+                    f"its provenance records (edited or damaged): `git checkout -- {rel}`, or rebuild and keep it"
+                )
+        if art["kind"] in KINDS.names() and prov.get("code_sha256") not in (None, code_sha256(art["kind"])):
+            lines.append(
+                f"{head}: stale (drawn by older {art['kind']} artifact code; rebuild it from its runs and keep it)"
+            )
+    return n_fail
 
 
 def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[str]]:
@@ -155,6 +188,7 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                     note = "CHECK FAILED: " + note
                 text = "; ".join(s for s in (detail, note) if s)
                 lines.append(f"{head}: {v} ({text})")
+        n_fail += _figure_lines(paper, spec, lines)
         if pub is not None:
             lines.append(
                 f"{paper} published.csv: {len(pub)} published values, {len(used_keys & set(pub['key']))} "
