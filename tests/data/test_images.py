@@ -382,3 +382,39 @@ def test_lsun_names_the_missing_package():
             data.build("lsun_bedroom", seed=0, data_root="/nonexistent", sources={})
     else:
         pytest.skip("lmdb is installed: nothing to check here")
+
+
+def test_an_edited_decoded_cache_is_set_aside_and_decoded_again(fake_mnist, capsys):
+    root, _ = fake_mnist
+    a = _build("mnist", root, image_size=28, channels=1, value_range=[-1.0, 1.0], split="train")
+    good = a.images.clone()
+    npy = a.cache_path / "images.npy"
+    arr = np.load(npy)
+    arr[0] = 0  # a few edited pixels, same size and shape
+    np.save(npy, arr)
+    again = _build("mnist", root, image_size=28, channels=1, value_range=[-1.0, 1.0], split="train")
+    err = capsys.readouterr().err
+    assert "images.npy whose sha256 differs" in err and "decoding again" in err
+    assert torch.equal(again.images, good)  # the verified files, decoded again: not the edited pixels
+    assert len(list(a.cache_path.parent.glob(f"{a.cache_path.name}.corrupt-*"))) == 1
+    # control: an untouched cache is used as it is, with no warning
+    _build("mnist", root, image_size=28, channels=1, value_range=[-1.0, 1.0], split="train")
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_dataset_file_rewritten_in_place_with_its_old_mtime_is_hashed_again(fake_mnist):
+    import os
+
+    from ganrepro.data.assets import _stamp_key
+    from ganrepro.spec.manifest import load_manifest
+
+    root, _ = fake_mnist
+    asset = load_manifest()["mnist_train_images"]
+    path = next(root.rglob("train-images-idx3-ubyte.gz"))
+    before = _stamp_key(path, asset)
+    st = path.stat()
+    path.write_bytes(path.read_bytes())  # same bytes, same size, same inode
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # the old mtime put back, as cp -p or rsync -t do
+    after = _stamp_key(path, asset)
+    assert after["mtime_ns"] == before["mtime_ns"] and after["inode"] == before["inode"]
+    assert after != before  # ctime moved: the file is hashed again before any training

@@ -198,13 +198,15 @@ def _stamp_key(path: Path, asset: Asset) -> dict[str, Any]:
         "path": str(path.resolve()),
         "size": st.st_size,
         "mtime_ns": st.st_mtime_ns,
+        "ctime_ns": st.st_ctime_ns,  # any write or metadata change moves it, and no tool can set it back
         "inode": st.st_ino,
         "expected": [asset.md5, asset.sha256, asset.sha256_prefix, asset.content_md5, asset.size],
     }
 
 
 def check_cached(path: Path, asset: Asset, data_root: Path) -> Verified:
-    """``check`` that skips re-hashing a file hashed before and unchanged since (same size, mtime and inode): a
+    """``check`` that skips re-hashing a file hashed before and unchanged since (same size, mtime, ctime and inode:
+    a file rewritten in place, even with its old mtime restored, has a new ctime, so it is hashed again): a
     43 GB LSUN archive is not re-hashed at every training start. ``ganrepro prefetch`` always re-hashes."""
     stamp = data_root / STAMP_DIR / f"{asset.name}-{config_hash(str(path.resolve()))}.json"
     key = _stamp_key(path, asset)

@@ -29,6 +29,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,10 +40,11 @@ import torch
 from PIL import Image
 
 from ganrepro.core.errors import GanreproError
-from ganrepro.core.io import atomic_write_json, config_hash
+from ganrepro.core.io import atomic_write_json, config_hash, sha256_file
 from ganrepro.data import DATASETS, IndexedSampler, uint8_to_range
 from ganrepro.data.assets import Verified, default_locations, require, summary
 
+CACHE_FILES = ("images.npy", "labels.npy")  # the decoded cache; their sha256 sit in its meta.json
 CACHE_FORMAT = 1  # bump when decoding or preprocessing changes: old caches are then not reused
 INTERPOLATIONS = ("bilinear", "nearest_tf1")
 BT_CROP = (
@@ -228,6 +230,14 @@ class ImageDataset(IndexedSampler):
     def _load_or_decode(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         d = self.cache_dir()
         self.cache_path = d
+        if (d / "meta.json").exists() and (problem := self._cache_problem(d)):
+            bad = d.with_name(f"{d.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(d, bad)
+            print(
+                f"warning: dataset {self.name}: decoded cache {d} {problem}; moved it to {bad.name} (kept for "
+                "inspection) and decoding again from the verified files",
+                file=sys.stderr,
+            )
         if not ((d / "meta.json").exists() and (d / "images.npy").exists()):
             self._decode(d)
         meta = json.loads((d / "meta.json").read_text())
@@ -239,6 +249,20 @@ class ImageDataset(IndexedSampler):
         if self.classes:
             self.num_classes = len(self.classes)
         return images, torch.from_numpy(np.load(d / "labels.npy"))
+
+    def _cache_problem(self, d: Path) -> str | None:
+        """Why the decoded cache in `d` cannot be used (None when every file matches the sha256 in its meta.json)."""
+        try:
+            meta = json.loads((d / "meta.json").read_text())
+            recorded = meta["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return "has an unreadable meta.json or one without checksums (written by an older ganrepro)"
+        for f in CACHE_FILES:
+            if not (d / f).exists():
+                return f"lacks {f}"
+            if sha256_file(d / f) != recorded.get(f):
+                return f"has a {f} whose sha256 differs from the one recorded when it was decoded (edited or damaged)"
+        return None
 
     def _decode(self, d: Path) -> None:
         from tqdm import tqdm
@@ -271,7 +295,14 @@ class ImageDataset(IndexedSampler):
             os.replace(img_tmp, d / "images.npy")
             os.replace(tmp_root / "labels.npy", d / "labels.npy")
             classes = [str(c) for c in getattr(ds, "classes", [])] if self.has_labels else None
-            meta = {"key": self.cache_key(), "n": n, "reader": self.reader, "classes": classes}
+            meta = {
+                "key": self.cache_key(),
+                "n": n,
+                "reader": self.reader,
+                "classes": classes,
+                # checked at every load: an edited or damaged cache is set aside and decoded again
+                "sha256": {f: sha256_file(d / f) for f in CACHE_FILES},
+            }
             atomic_write_json(d / "meta.json", meta)
         finally:
             shutil.rmtree(tmp_root, ignore_errors=True)
