@@ -240,3 +240,13 @@ def test_a_bug_is_one_line_that_points_to_debug(capsys, monkeypatch):
     monkeypatch.setattr(cli, "_plan", boom)
     rc, err = run_cli(capsys, "plan")
     assert_one_line(rc, err, "internal error ZeroDivisionError", "--debug")
+
+
+@pytest.mark.parametrize("damage", [b"", b'{"method": {"name": "wg', b"\x00\xff" * 40, b"[1, 2, 3]"])
+def test_a_damaged_run_config_is_one_line_and_set_aside(tmp_path, capsys, damage):
+    d = tmp_path / "r"
+    d.mkdir()
+    (d / "config.json").write_bytes(damage)
+    rc, err = run_cli(capsys, "train", str(d), "--device", "cpu", "--no-progress")
+    assert_one_line(rc, err, "config.json is damaged", "snakemake")
+    assert (d / "config.json.corrupt").exists() and not (d / "config.json").exists()

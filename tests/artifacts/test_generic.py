@@ -309,3 +309,31 @@ def test_provenance_footer_sits_below_every_axes(env, tmp_path, monkeypatch):
     top_of_footer = footer.get_window_extent(renderer).y1
     for ax in fig.axes:
         assert ax.get_tightbbox(renderer).y0 > top_of_footer
+
+
+@pytest.mark.parametrize(
+    "name, damage, needle",
+    [
+        ("losses.csv", lambda p: p.write_text(""), "empty"),
+        ("losses.csv", lambda p: p.write_text("\n".join(p.read_text().splitlines()[:4]) + "\n"), "last logged"),
+        ("losses.csv", lambda p: p.write_bytes(b"\x00\xff\xfe" * 50), "losses.csv is damaged"),
+        ("status.json", lambda p: p.write_text(p.read_text()[:20]), "not valid JSON"),
+        ("status.json", lambda p: p.write_text("[1, 2]"), "not an object"),
+    ],
+)
+def test_a_damaged_run_file_is_one_line_set_aside_never_a_run_that_drops_out(env, tmp_path, name, damage, needle):
+    """An emptied or cut losses.csv, or a damaged status.json, of a finished run: one error naming the file and the
+    command that writes it again; the file is moved aside so the error does not repeat."""
+    path = env["clip"][0].dir / name
+    damage(path)
+    with pytest.raises(GanreproError) as e:
+        _build(env, "loss_curve", tmp_path)
+    msg = str(e.value)
+    assert needle in msg and str(path) in msg and "\n" not in msg
+    assert "ganrepro train" in msg or "snakemake" in msg
+    assert not path.exists() and path.with_name(name + ".corrupt").exists()
+
+
+def test_control_an_intact_run_folder_builds(env, tmp_path):
+    df, _ = _build(env, "loss_curve", tmp_path)
+    assert set(df.seed) == {0, 1}

@@ -11,7 +11,6 @@ Artifact (spec with its params filled in + runs per seed) and return the DataFra
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -115,13 +114,12 @@ def columns_of(art: Any) -> list[str]:
 
 
 def run_records(art: Any) -> list[dict[str, Any]]:
+    from ganrepro.artifacts.runfiles import status_of  # one reader of status.json (a damaged one is set aside)
+
     recs = []
     for key, runs in art.runs.items():
         for r in runs:
-            st_path = r.dir / "status.json"
-            if not st_path.exists():
-                raise GanreproError(f"{st_path} missing: run {r.run_id} has not finished; run `snakemake` to train it")
-            st = json.loads(st_path.read_text())
+            st = status_of(r)
             recs.append(
                 {
                     "key": key,

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from ganrepro.artifacts import kind
+from ganrepro.core import runfolder
 from ganrepro.core.errors import GanreproError
 from ganrepro.spec.protocols import EVAL_COLUMNS, KIND_FACTS
 
@@ -17,7 +18,9 @@ def eval_table(art: Any) -> pd.DataFrame:
     for ev in art.evals:
         if not ev.csv.exists():
             raise GanreproError(f"{ev.csv} missing: run `snakemake` to evaluate {ev.run.run_id}")
-        df = pd.read_csv(ev.csv).drop(columns=["scale"], errors="ignore")  # the artifact adds its own scale column
+        fix = "run `snakemake` again: the evaluation is redone"
+        df = runfolder.read_csv(ev.csv, fix, columns=("iteration",))
+        df = df.drop(columns=["scale"], errors="ignore")  # the artifact adds its own scale column
         df.insert(0, "eval_id", ev.eval_id)
         df.insert(0, "seed", ev.run.seed)
         df.insert(0, "method", ev.run.config["method"]["name"])

@@ -7,7 +7,6 @@ Every artifact CSV is tidy: one row per observation with the run key (`run`), `m
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ganrepro.core import runfolder
 from ganrepro.core.errors import GanreproError
 
 
@@ -40,28 +40,36 @@ def require(path: Path, run: Any, what: str) -> Path:
     return path
 
 
+def _retrain(run: Any) -> str:
+    return f"run `snakemake` again (run {run.run_id} resumes from its last checkpoint and writes it again)"
+
+
 def status_of(run: Any) -> dict[str, Any]:
     path = require(run.dir / "status.json", run, "status.json (it has not finished)")
-    return json.loads(path.read_text())
+    st = runfolder.read_json(path, _retrain(run))
+    if st.get("status") not in ("completed", "diverged"):
+        raise runfolder.damaged(path, f"status {st.get('status')!r}, expected completed or diverged", _retrain(run))
+    return st
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """A CSV the engine wrote; an empty table (no rows logged, or no finite weights) reads as empty."""
-    try:
-        df = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-    return df if "iteration" in df.columns else pd.DataFrame()
+def read_csv(path: Path, run: Any) -> pd.DataFrame:
+    """A CSV the engine wrote (histograms); an empty table (no finite weights at that iteration) reads as empty."""
+    fix = f"restore it, or retrain run {run.run_id} (remove {run.dir}, then run `snakemake`)"
+    return runfolder.read_csv(path, fix, columns=("iteration",), allow_empty=True)
 
 
 def losses(run: Any) -> pd.DataFrame:
+    """The run's losses.csv, checked against its status.json: a finished run logged its last iteration (or the one
+    it diverged at), so an emptied or cut file is damaged, never a run that silently drops out of a figure."""
     path = require(run.dir / "losses.csv", run, "losses.csv")
-    df = read_csv(path)
-    return (
-        df.sort_values("iteration", kind="stable").reset_index(drop=True)
-        if len(df)
-        else pd.DataFrame(columns=["iteration"])
-    )
+    st = status_of(run)
+    fix = f"`ganrepro train {run.dir}` rewrites it from the run's checkpoint"
+    df = runfolder.read_csv(path, fix, columns=("iteration",), allow_empty=False)
+    last = st.get("diverged_at") if st["status"] == "diverged" else st.get("iterations_done")
+    got = int(pd.to_numeric(df["iteration"], errors="coerce").max()) if len(df) else None
+    if last is not None and got != int(last):
+        raise runfolder.damaged(path, f"its last logged iteration is {got}, status.json says {last}", fix)
+    return df.sort_values("iteration", kind="stable").reset_index(drop=True)
 
 
 IT_FILE = re.compile(r"it_(\d+)\.")

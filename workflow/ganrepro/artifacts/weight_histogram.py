@@ -110,7 +110,7 @@ def weight_histogram(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         for r in runs:
             st = status_of(r)
             it, path, early = pick_file(r, "hist", "csv", it_req, "weight histograms")
-            h = read_csv(path)
+            h = read_csv(path, r)
             if len(h):
                 available = list(dict.fromkeys(h["param"]))
                 if like:

@@ -10,7 +10,6 @@ or after a divergence are recorded as NaN with the reason: a diverged GAN is a r
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import torch
 
 from ganrepro import data
 from ganrepro.core import device as core_device
+from ganrepro.core import runfolder
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_to_csv, atomic_write_json, config_hash
 from ganrepro.spec.plan import eval_id
@@ -54,8 +54,10 @@ def evaluate_run(
     from ganrepro.measure import METRICS
 
     run_dir = Path(run_dir)
-    cfg = json.loads((run_dir / "config.json").read_text())
-    status = json.loads((run_dir / "status.json").read_text())
+    cfg = runfolder.read_json(run_dir / "config.json", "run `snakemake` again: it rewrites the run's config.json")
+    status = runfolder.read_json(
+        run_dir / "status.json", "run `snakemake` again (the run resumes from its last checkpoint and writes it again)"
+    )
     m = METRICS.get(metric)
     kind = m.protocol.kind
     if KIND_FACTS[kind].needs_classifier and classifier is None:

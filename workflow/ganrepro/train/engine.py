@@ -17,7 +17,6 @@ and exits with 128 + signal number, without status.json; the next start of the s
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import random
@@ -36,6 +35,7 @@ from torch import nn
 
 from ganrepro import data
 from ganrepro.core import device as core_device
+from ganrepro.core import runfolder
 from ganrepro.core.errors import GanreproError, Preempted
 from ganrepro.core.io import atomic_savefig, atomic_to_csv, atomic_torch_save, atomic_write_json, config_hash
 from ganrepro.core.provenance import git_commit, hardware, now_iso
@@ -297,10 +297,9 @@ def train(
     """
     run_dir = Path(run_dir)
     cfg_path = run_dir / "config.json"
-    try:
-        cfg = json.loads(cfg_path.read_text())
-    except FileNotFoundError as e:
-        raise GanreproError(f"{cfg_path} not found; a run folder needs its resolved config.json") from e
+    if not cfg_path.exists():
+        raise GanreproError(f"{cfg_path} not found; a run folder needs its resolved config.json")
+    cfg = runfolder.read_json(cfg_path, "run `snakemake` again: it rewrites the run's config.json")
     if threads:
         torch.set_num_threads(threads)
     device = core_device.resolve(device)
