@@ -250,3 +250,33 @@ def test_a_damaged_run_config_is_one_line_and_set_aside(tmp_path, capsys, damage
     rc, err = run_cli(capsys, "train", str(d), "--device", "cpu", "--no-progress")
     assert_one_line(rc, err, "config.json is damaged", "snakemake")
     assert (d / "config.json.corrupt").exists() and not (d / "config.json").exists()
+
+
+@pytest.mark.parametrize("cmd", ["report", "validate"])
+def test_ctrl_c_is_one_line_not_a_traceback(repo_copy, capsys, monkeypatch, cmd):
+    import ganrepro.cli
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ganrepro.cli, "cmd_" + cmd, interrupted)
+
+    rc = ganrepro.cli.main([cmd])
+    err = capsys.readouterr().err
+    assert rc == 130 and len(err.strip().splitlines()) == 1 and "interrupted (Ctrl-C)" in err and cmd in err
+
+
+def test_a_closed_pipe_is_quiet_success(repo_copy):
+    import subprocess
+    import sys
+
+    seeds = "[" + ",".join(str(i) for i in range(300)) + "]"
+    p = subprocess.run(
+        f"{sys.executable} -m ganrepro.cli plan --config scale=paper 'seeds={seeds}' | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=repo_copy,
+        timeout=120,
+    )
+    assert p.stdout.startswith("scale=paper") and p.stderr == "", p.stderr

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,26 @@ def server(tmp_path):
                 self.end_headers()
                 self.wfile.write(PAYLOAD[: len(PAYLOAD) // 3])
                 self.close_connection = True
+                return
+            if self.path == "/endless.bin":  # no Content-Length, a body that never ends
+                self.send_response(200)
+                self.end_headers()
+                try:
+                    while True:
+                        self.wfile.write(b"\0" * 65536)
+                except OSError:
+                    return
+            if self.path == "/drip.bin":  # one byte at a time, never slow enough for a per-read timeout
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(PAYLOAD)))
+                self.end_headers()
+                try:
+                    for b in PAYLOAD:
+                        self.wfile.write(bytes([b]))
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                except OSError:
+                    return
                 return
             super().do_GET()
 
@@ -439,3 +460,21 @@ def test_cli_sources_accepts_json_and_key_value_items():
 def test_unknown_source_dataset_is_named(tmp_path):
     with pytest.raises(GanreproError, match="unknown dataset 'mnsit'"):
         assets.default_locations(tmp_path, {"mnsit": "/x"})
+
+
+def test_an_endless_body_is_cut_at_the_manifest_size(server, tmp_path):
+    url, _, _ = server
+    a = _asset(f"{url}/endless.bin")
+    t0 = time.monotonic()
+    with pytest.raises(GanreproError, match="runs past the manifest"):
+        assets.fetch(a, tmp_path / "root", allow_download=True, progress=False)
+    assert time.monotonic() - t0 < 30
+    folder = tmp_path / "root" / "blobs"
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_a_dripping_server_hits_the_overall_deadline(server, tmp_path):
+    url, _, _ = server
+    a = _asset(f"{url}/drip.bin")
+    with pytest.raises(GanreproError, match="not finished after 1 s"):
+        assets.fetch(a, tmp_path / "root", allow_download=True, progress=False, deadline=1.0)

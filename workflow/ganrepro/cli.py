@@ -439,6 +439,18 @@ def main(argv: list[str] | None = None) -> int:
         # 128 + signal, the shell convention: SLURM/Snakemake see a failed job and requeue or retry it
         print(f"ganrepro: {e}", file=sys.stderr)
         return 128 + e.signum
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(
+            f"ganrepro: interrupted (Ctrl-C): `{args.cmd}` stopped; what it had written is complete (every write is "
+            "atomic), rerun the same command to finish",
+            file=sys.stderr,
+        )
+        return 130
+    except BrokenPipeError:  # `ganrepro plan | head -1`: the reader has what it wanted; quiet, as `cat` would be
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error while Python exits
+        return 0
     except Exception as e:
         if debug:  # --debug / GANREPRO_DEBUG=1: the full traceback, for bug reports
             raise

@@ -26,7 +26,7 @@ from ganrepro.core.io import atomic_write_json, config_hash
 from ganrepro.core.paths import repo_root
 from ganrepro.spec.manifest import Asset, assets_for, load_manifest
 
-STAMP_DIR = Path("cache") / "verified"  # under data_root: remembers files already hashed (size + mtime + inode)
+STAMP_DIR = Path("cache") / "verified"  # under data_root: remembers files already hashed (size, mtime, ctime, inode)
 
 
 @dataclass(frozen=True)
@@ -275,9 +275,14 @@ def fetch(
     allow_download: bool = False,
     progress: bool = True,
     timeout: float = 60,
+    deadline: float | None = None,
 ) -> Path:
     """Download ``asset.url`` to data_root/asset.path: into a temporary file beside it, check size and checksum,
-    then rename (a partial or corrupt download never takes the final name). Refuses unless allow_download."""
+    then rename (a partial or corrupt download never takes the final name). Refuses unless allow_download.
+
+    Bounded: `timeout` is per read, and the whole download has a deadline (default: 10 minutes plus one second
+    per 100 kB of the manifest's size, i.e. a floor of 100 kB/s), so a server that drips bytes is cut off; a
+    body longer than the manifest's size is cut at that size (+1 byte, to tell it apart) and fails its check."""
     import http.client
     import urllib.error
     import urllib.request
@@ -301,6 +306,12 @@ def fetch(
             from tqdm import tqdm
 
             announced = int(r.headers.get("Content-Length") or 0)
+            if asset.size is not None and announced > asset.size:
+                raise http.client.HTTPException(f"the server announces {announced} bytes, the manifest {asset.size}")
+            limit = asset.size + 1 if asset.size is not None else None
+            if deadline is None:
+                deadline = 600 + (asset.size or 0) / 100_000
+            t_end = time.monotonic() + deadline
             got = 0
             with tqdm(
                 total=announced or asset.size,
@@ -310,10 +321,17 @@ def fetch(
                 disable=not progress,
                 mininterval=1.0,
             ) as bar:
-                while block := r.read(1 << 20):
+                while block := r.read1(1 << 20):  # read1: returns what has arrived, so the deadline is checked
                     f.write(block)
                     got += len(block)
                     bar.update(len(block))
+                    if limit is not None and got >= limit:
+                        raise http.client.HTTPException(f"the body runs past the manifest's {asset.size} bytes")
+                    if time.monotonic() > t_end:
+                        raise http.client.HTTPException(
+                            f"not finished after {deadline:.0f} s ({got} of {asset.size or '?'} bytes); the server "
+                            "is too slow"
+                        )
             f.flush()
             os.fsync(f.fileno())
         if announced and got != announced:
