@@ -51,3 +51,36 @@ def test_duplicate_key_in_a_paper_yaml_names_the_file(repo_copy):
     path.write_text(path.read_text().replace("title:", "title: first\ntitle:", 1))
     with pytest.raises(GanreproError, match="paper.yaml: duplicate key 'title'"):
         build_plan(load_config())
+
+
+def test_an_atomic_group_replaces_all_its_files_or_none(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    import pytest
+    from ganrepro.core.io import atomic_group
+
+    a, b = tmp_path / "claims.csv", tmp_path / "index.html"
+    a.write_text("old a")
+    b.write_text("old b")
+    real_fsync = os.fsync
+    calls = []
+
+    def full_on_second(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_on_second)
+    with pytest.raises(OSError) as e, atomic_group() as g:
+        g.write_text(a, "new a")
+        g.write_text(b, "new b")
+    assert e.value.filename == str(b)
+    assert (a.read_text(), b.read_text()) == ("old a", "old b")  # the first file was written, but not swapped in
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.csv", "index.html"]  # no temporary left
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    with atomic_group() as g:  # control: both replaced
+        g.write_text(a, "new a")
+        g.write_text(b, "new b")
+    assert (a.read_text(), b.read_text()) == ("new a", "new b")

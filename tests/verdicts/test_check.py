@@ -1,6 +1,7 @@
 """`ganrepro check`: passes on the committed wgan results, fails on a perturbed copy, never fails on smoke results,
 refuses protocol mismatches with published numbers."""
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -164,7 +165,8 @@ def test_a_damaged_committed_file_is_one_line_naming_it(wgan_copy, capsys, name,
 def test_a_committed_figure_that_differs_from_its_recorded_bytes_fails_check(wgan_copy):
     png = wgan_copy / "paper_tables" / "wgan" / "reproduced" / "fig1.png"
     code, lines = check(["wgan"], committed_only=True)
-    assert code == 0 and not any(x.startswith("wgan fig1 [committed figure]") for x in lines)  # control: unedited
+    fig1 = [x for x in lines if x.startswith("wgan fig1 [committed figure]")]
+    assert code == 0 and not any("CHECK FAILED" in x for x in fig1)  # control: unedited (at most "stale")
     png.write_bytes(png.read_bytes()[:-10])
     code, lines = check(["wgan"], committed_only=True)
     line = next(x for x in lines if x.startswith("wgan fig1 [committed figure]"))
@@ -179,3 +181,45 @@ def test_a_committed_figure_drawn_by_older_code_is_reported_stale(wgan_copy):
     code, lines = check(["wgan"], committed_only=True)
     line = next(x for x in lines if x.startswith("wgan fig1 [committed figure]"))
     assert code == 0 and "stale" in line and "parallel_lines_distances" in line
+
+
+def test_a_committed_result_relabelled_smoke_fails_check(wgan_copy):
+    prov_path = wgan_copy / "paper_tables" / "wgan" / "reproduced" / "fig2.provenance.json"
+    prov = json.loads(prov_path.read_text())
+    prov["scale"], prov["comparable"] = "smoke", False
+    prov_path.write_text(json.dumps(prov))
+    code, lines = check(["wgan"], committed_only=True)
+    line = _line(lines, "fig2_wgan_w1_decreases", "committed")
+    assert code == 1 and "CHECK FAILED" in line and "scale smoke" in line and "git checkout" in line
+
+
+def test_keep_refuses_an_incomplete_artifact_and_changes_nothing(wgan_copy, capsys):
+    kept = wgan_copy / "paper_tables" / "wgan" / "reproduced"
+    fresh = wgan_copy / "results" / "paper_tables" / "wgan"
+    shutil.copytree(kept, fresh)
+    before = {p.name: p.read_bytes() for p in kept.iterdir()}
+    (fresh / "fig2.csv").unlink()
+    assert main(["keep", "wgan", "fig1", "fig2"]) == 2
+    err = capsys.readouterr().err
+    assert "fig2 is incomplete (missing fig2.csv)" in err and len(err.strip().splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in kept.iterdir()} == before  # fig1 was not kept alone either
+
+
+def test_keep_restores_the_previous_files_when_verdicts_cannot_be_recorded(wgan_copy, monkeypatch):
+    import ganrepro.verdicts.check as check_mod
+
+    kept = wgan_copy / "paper_tables" / "wgan" / "reproduced"
+    fresh = wgan_copy / "results" / "paper_tables" / "wgan"
+    shutil.copytree(kept, fresh)
+    (fresh / "fig1.png").write_bytes(b"new png")
+    prov = json.loads((fresh / "fig1.provenance.json").read_text())
+    prov["files_sha256"]["png"] = hashlib.sha256(b"new png").hexdigest()
+    (fresh / "fig1.provenance.json").write_text(json.dumps(prov))
+    before = {p.name: p.read_bytes() for p in kept.iterdir()}
+
+    def broken(paper):
+        raise check_mod.GanreproError("a claim no longer fits")
+
+    monkeypatch.setattr(check_mod, "record_verdicts", broken)
+    assert main(["keep", "wgan", "fig1"]) == 2
+    assert {p.name: p.read_bytes() for p in kept.iterdir()} == before

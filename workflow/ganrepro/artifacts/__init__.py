@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 
 from ganrepro.core.errors import GanreproError
-from ganrepro.core.io import atomic_savefig, atomic_to_csv, atomic_write_json, sha256_file
+from ganrepro.core.io import atomic_group, sha256_file
 from ganrepro.core.provenance import git_commit, hardware, now_iso
 from ganrepro.core.registry import Registry, import_submodules
 from ganrepro.spec import scale as scales
@@ -192,12 +192,15 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
     label += f" | data: {prov['data']} | seeds: {prov['seeds'] or 'n/a'}"
     # Below the figure (the tight bbox grows to hold it), so it never covers x-axis labels.
     fig.text(0.5, -0.01, label, ha="center", va="top", fontsize=7, color="dimgray")
-    atomic_to_csv(df, out_dir / f"{art.name}.csv")
-    atomic_savefig(fig, out_dir / f"{art.name}.png", dpi=110, bbox_inches="tight")
-    # what `ganrepro check` compares a committed figure with: the bytes written, and the code that drew them
-    prov["files_sha256"] = {ext: sha256_file(out_dir / f"{art.name}.{ext}") for ext in ("csv", "png")}
-    prov["code_sha256"] = code_sha256(art.kind)
-    atomic_write_json(out_dir / f"{art.name}.provenance.json", prov)
+    with atomic_group() as files:  # CSV, PNG and provenance are replaced together or not at all
+        staged = {
+            "csv": files.to_csv(df, out_dir / f"{art.name}.csv"),
+            "png": files.savefig(fig, out_dir / f"{art.name}.png", dpi=110, bbox_inches="tight"),
+        }
+        # what `ganrepro check` compares a committed figure with: the bytes written, and the code that drew them
+        prov["files_sha256"] = {ext: sha256_file(tmp) for ext, tmp in staged.items()}
+        prov["code_sha256"] = code_sha256(art.kind)
+        files.write_json(out_dir / f"{art.name}.provenance.json", prov)
 
     plt.close(fig)
     return prov

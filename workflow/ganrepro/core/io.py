@@ -93,6 +93,73 @@ def atomic_to_csv(df: Any, path: str | Path) -> None:
     atomic_write_text(path, df.to_csv(index=False))
 
 
+class AtomicGroup:
+    """Files that belong together (an artifact's CSV, PNG and provenance; the report's page and table). Each is
+    written to a temporary file beside its final name and fsynced; only when every one is written are they renamed
+    into place, one after another (a rename needs no space), so a full disk or an error leaves all the previous
+    files, never a mix. Use `atomic_group()`."""
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[str, Path]] = []
+
+    def write_bytes(self, path: str | Path, data: bytes) -> Path:
+        """Stage `data` for `path`; returns the temporary file (readable until the group commits)."""
+        path = Path(path)
+        fd, tmp = _tmp_beside(path)
+        self._staged.append((tmp, path))
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as e:
+            e.filename = str(path)
+            raise
+        return Path(tmp)
+
+    def write_text(self, path: str | Path, text: str) -> Path:
+        return self.write_bytes(path, text.encode())
+
+    def write_json(self, path: str | Path, obj: Any) -> Path:
+        return self.write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+    def to_csv(self, df: Any, path: str | Path) -> Path:
+        return self.write_text(path, df.to_csv(index=False))
+
+    def savefig(self, fig: Any, path: str | Path, **kwargs: Any) -> Path:
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format=Path(path).suffix.lstrip("."), **kwargs)
+        return self.write_bytes(path, buf.getvalue())
+
+    def copy(self, src: str | Path, path: str | Path) -> Path:
+        return self.write_bytes(path, Path(src).read_bytes())
+
+    def _commit(self) -> None:
+        for tmp, path in self._staged:
+            os.replace(tmp, path)
+        self._staged = []
+
+    def _discard(self) -> None:
+        for tmp, _ in self._staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        self._staged = []
+
+
+@contextlib.contextmanager
+def atomic_group() -> Iterator[AtomicGroup]:
+    """with atomic_group() as g: g.to_csv(df, a); g.savefig(fig, b) -- both replaced, or neither (AtomicGroup)."""
+    g = AtomicGroup()
+    try:
+        yield g
+    except BaseException:
+        g._discard()
+        raise
+    g._commit()
+
+
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """Recursive dict merge; values in `over` win, nested dicts are merged key by key."""
     out = dict(base)

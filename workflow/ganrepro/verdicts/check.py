@@ -157,6 +157,14 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                     n_fail += 1
                     lines.append(f"{head}: CHECK FAILED: {v}: {detail}")
                     continue
+                if not r.comparable and label == "committed":  # kept results are paper scale (keep refuses smoke)
+                    n_fail += 1
+                    lines.append(
+                        f"{head}: CHECK FAILED: the committed provenance says scale {r.scale}, not comparable; "
+                        "`ganrepro keep` never keeps such a result: restore it with "
+                        f"`git checkout -- {r.dir.relative_to(root)}`"
+                    )
+                    continue
                 if not r.comparable:
                     why = "smoke" if r.scale == "smoke" else f"scale {r.scale}, not marked comparable"
                     lines.append(

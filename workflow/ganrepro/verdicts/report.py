@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ganrepro.core.errors import GanreproError
-from ganrepro.core.io import atomic_to_csv, atomic_write_text
+from ganrepro.core.io import atomic_group
 from ganrepro.core.paths import REPORT_DIR, at_root, classifier_dir, committed_dir, repo_root
 from ganrepro.core.provenance import git_commit, now_iso
 from ganrepro.spec import scale as scales
@@ -432,8 +432,9 @@ def write_report(plan: Plan) -> Path:
     for r in claim_rows:  # per-seed lists as space-separated cells
         for k in ("seed_measured", "seed_reference"):
             r[k] = " ".join(f"{v:.6g}" for v in r.get(k) or [])
-    atomic_to_csv(pd.DataFrame(claim_rows), out_dir / "claims.csv")
-    atomic_write_text(out_dir / "index.html", page)
+    with atomic_group() as files:  # the page and its table change together, or neither does
+        files.to_csv(pd.DataFrame(claim_rows), out_dir / "claims.csv")
+        files.write_text(out_dir / "index.html", page)
     return out_dir / "index.html"
 
 
