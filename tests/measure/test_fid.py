@@ -179,3 +179,17 @@ def test_cross_check_with_random_weights_records_both_libraries(tmp_path):
     # the same random network in both libraries: only the resize and uint8 rounding differ
     assert out["rel_diff"] < 0.5
     print(f"cross-check on random weights: pytorch-fid {a:.6g}, torch-fidelity {b:.6g}")
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 2], lambda b: b"", lambda b: b"\x80\x04K\x01." * 10])
+def test_a_damaged_reference_cache_is_set_aside_and_rebuilt(tmp_path, fake_features, capsys, damage):
+    real = torch.rand(40, 1, 4, 4) * 2 - 1
+    kw = dict(dataset="toy", split="train", value_range=(-1, 1), cache_dir=tmp_path, progress=False)
+    a = fid.reference_statistics(real, FAKE, n=30, **kw)
+    a.path.write_bytes(damage(a.path.read_bytes()))  # cut, emptied, or a pickle: never loaded as code
+    b = fid.reference_statistics(real, FAKE, n=30, **kw)
+    assert b.cache_hit is False and "is damaged" in capsys.readouterr().err
+    np.testing.assert_array_equal(a.mu, b.mu)
+    assert a.path.with_name(a.path.name + ".corrupt").exists()
+    c = fid.reference_statistics(real, FAKE, n=30, **kw)  # rebuilt once: the warning does not repeat
+    assert c.cache_hit is True and capsys.readouterr().err == ""

@@ -13,6 +13,7 @@ Warnings are returned to the caller instead of printed.
 from __future__ import annotations
 
 import io
+import sys
 import warnings as _warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from scipy import linalg
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_write_bytes, canonical_json, config_hash, sha256_file
 from ganrepro.core.paths import METRIC_CACHE, at_root
+from ganrepro.core.runfolder import set_aside
 from ganrepro.measure import inception as inc
 
 # pytorch-fid and torch-fidelity FIDs of the same samples agree when |a - b| <= max(ABS_TOL, REL_TOL * max(a, b)).
@@ -150,10 +152,15 @@ def load_ttur_npz(path: str | Path) -> ReferenceStats:
     path = Path(path)
     if not path.exists():
         raise GanreproError(f"reference statistics {path} not found")
-    with np.load(path) as f:
-        if "mu" not in f or "sigma" not in f:
-            raise GanreproError(f"{path} lacks the keys 'mu' and 'sigma' of a TTUR statistics file")
-        mu, sigma = f["mu"].astype(np.float64), f["sigma"].astype(np.float64)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if "mu" not in f or "sigma" not in f:
+                raise GanreproError(f"{path} lacks the keys 'mu' and 'sigma' of a TTUR statistics file")
+            mu, sigma = f["mu"].astype(np.float64), f["sigma"].astype(np.float64)
+    except GanreproError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a cut, foreign or pickled file: never loaded as code
+        raise GanreproError(f"{path} is not a readable .npz of statistics ({type(e).__name__}); replace it") from e
     digest = sha256_file(path)
     return ReferenceStats(
         mu,
@@ -187,9 +194,17 @@ def cached_arrays(
     path = cache_file(key, cache_dir, prefix)
     want = canonical_json(dict(key))
     if path.exists():
-        with np.load(path, allow_pickle=False) as f:
-            if "key" in f and str(f["key"]) == want:
-                return {k: f[k] for k in f.files if k != "key"}, True, path
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                if "key" in f and str(f["key"]) == want:
+                    return {k: f[k] for k in f.files if k != "key"}, True, path
+        except Exception as e:  # noqa: BLE001 - numpy/zipfile raise many types for a cut or foreign file
+            bad = set_aside(path)
+            print(
+                f"warning: metric cache {path} is damaged ({type(e).__name__}); moved it to {bad.name} and "
+                "computing it again",
+                file=sys.stderr,
+            )
     arrays = compute()
     buf = io.BytesIO()
     np.savez(buf, key=np.array(want), **arrays)
