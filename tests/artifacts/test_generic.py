@@ -289,16 +289,16 @@ def test_divergence_summary(env, tmp_path):
 
 def test_provenance_footer_sits_below_every_axes(env, tmp_path, monkeypatch):
     # The footer once overlapped the x-axis labels; it must be drawn under all of them.
-    import ganrepro.artifacts as artifacts
+    from ganrepro.core.io import AtomicGroup
 
     saved = {}
-    real_savefig = artifacts.atomic_savefig
+    real_savefig = AtomicGroup.savefig
 
-    def spy(fig, path, **kw):
+    def spy(self, fig, path, **kw):
         saved["fig"] = fig
-        real_savefig(fig, path, **kw)
+        return real_savefig(self, fig, path, **kw)
 
-    monkeypatch.setattr(artifacts, "atomic_savefig", spy)
+    monkeypatch.setattr(AtomicGroup, "savefig", spy)
     _build(env, "loss_curve", tmp_path, columns=["loss_D", "W_estimate"], median_filter=5, every=2)
     fig = saved["fig"]
     from matplotlib.backends.backend_agg import FigureCanvasAgg
