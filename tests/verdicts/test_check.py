@@ -223,3 +223,21 @@ def test_keep_restores_the_previous_files_when_verdicts_cannot_be_recorded(wgan_
     monkeypatch.setattr(check_mod, "record_verdicts", broken)
     assert main(["keep", "wgan", "fig1"]) == 2
     assert {p.name: p.read_bytes() for p in kept.iterdir()} == before
+
+
+def test_a_claim_changed_after_its_result_was_kept_needs_a_recorded_revision(wgan_copy, capsys):
+    path = wgan_copy / "paper_tables" / "wgan" / "paper.yaml"
+    spec = yaml.safe_load(path.read_text())
+    claim = next(c for c in spec["claims"] if c["id"] == "fig2_wgan_w1_decreases")
+    claim["check"]["target"] = -0.6  # tightened after seeing rho = -0.77: still holds, but it is a change
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    code, lines = check(["wgan"], committed_only=True)
+    line = _line(lines, "fig2_wgan_w1_decreases", "committed")
+    assert code == 1 and "changed after its result was kept" in line and "revisions:" in line
+    assert main(["rejudge", "wgan"]) == 2 and "fig2_wgan_w1_decreases" in capsys.readouterr().err
+    claim["revisions"] = [{"date": "2099-01-01", "old": "target -0.5", "why": "a test"}]
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    assert check(["wgan"], committed_only=True)[0] == 0  # recorded as a revision: shown, not a failure
+    assert main(["rejudge", "wgan"]) == 0
+    rec = pd.read_csv(wgan_copy / "paper_tables" / "wgan" / "reproduced" / "verdicts.csv")
+    assert rec.set_index("claim").loc["fig2_wgan_w1_decreases", "claim_sha256"] != ""

@@ -208,6 +208,12 @@ def cmd_keep(args: argparse.Namespace) -> None:
         print(f"kept {p}")
 
 
+def cmd_rejudge(args: argparse.Namespace) -> None:
+    from ganrepro.verdicts.check import rejudge
+
+    print(f"recorded {rejudge(args.paper)}")
+
+
 def cmd_check(args: argparse.Namespace) -> None:
     from ganrepro.spec import catalog
     from ganrepro.spec.config import load_config
@@ -424,6 +430,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train-csv", help="timings for `cost` (default: <out>/train.csv)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per run in the cost model (default 3)")
     p.set_defaults(fn=cmd_bench)
+    p = sub.add_parser(
+        "rejudge",
+        help="record the committed results' verdicts again after claims were revised (each change needs a revision)",
+    )
+    p.add_argument("paper")
+    p.set_defaults(fn=cmd_rejudge)
     p = with_config(
         sub.add_parser("check", help="judge every claim on committed (and fresh) results; exit 1 if any fails")
     )

@@ -24,21 +24,66 @@ from typing import Any
 import pandas as pd
 
 from ganrepro.core.errors import GanreproError
-from ganrepro.core.io import atomic_to_csv, sha256_file
+from ganrepro.core.io import atomic_to_csv, config_hash, sha256_file
 from ganrepro.core.paths import committed_dir, fresh_dir, paper_dir, repo_root
+from ganrepro.core.provenance import now_iso
 from ganrepro.spec import names
 from ganrepro.spec.paper import load_paper
 from ganrepro.verdicts.results import CANNOT_JUDGE, judge, published, read_json, read_table, result, same_value
 
-VERDICT_COLUMNS = ["paper", "claim", "verdict", "seeds_holding", "seeds_total", "artifact", "measured"]
+VERDICT_COLUMNS = [
+    "paper",
+    "claim",
+    "verdict",
+    "seeds_holding",
+    "seeds_total",
+    "artifact",
+    "measured",
+    "claim_sha256",
+    "recorded",
+]
+CLAIM_RULE_KEYS = ("artifact", "statement", "check", "rule", "control")  # what a revision must account for
+
+
+def claim_sha256(claim: dict[str, Any]) -> str:
+    """The hash of what decides a claim's verdict (its statement, check with tolerance, rule and control), as
+    recorded in verdicts.csv when its result is kept: a later change must come with a recorded revision."""
+    return config_hash({k: claim.get(k) for k in CLAIM_RULE_KEYS}, 16)
+
+
+def _revised_since(claim: dict[str, Any], recorded: str) -> bool:
+    return any(str(r.get("date", "")) >= recorded[:10] for r in claim.get("revisions") or [])
+
+
+def rejudge(paper: str) -> Path:
+    """Record the verdicts of the committed results again after claims were revised (`ganrepro rejudge`): refused
+    while a claim differs from the one its result was kept under and has no revision dated since."""
+    folder = paper_dir(paper)
+    spec = load_paper(folder)
+    expected = _expected(folder)
+    unrecorded = [
+        c["id"]
+        for c in spec["claims"]
+        if isinstance((exp := expected.get(c["id"], {})).get("claim_sha256"), str)
+        and exp["claim_sha256"] != claim_sha256(c)
+        and not _revised_since(c, str(exp.get("recorded") or ""))
+    ]
+    if unrecorded:
+        raise GanreproError(
+            f"paper_tables/{paper}/paper.yaml: claim(s) {', '.join(unrecorded)} changed after their results were kept "
+            "and have no revision dated since; add one to each claim's `revisions:` (date, old rule, why) first"
+        )
+    return record_verdicts(paper)
 
 
 def record_verdicts(paper: str) -> Path:
-    """Evaluate the paper's claims on its committed CSVs and write reproduced/verdicts.csv (the expected verdicts)."""
+    """Evaluate the paper's claims on its committed CSVs and write reproduced/verdicts.csv (the expected verdicts,
+    with the hash of each claim as it stood and the date)."""
     folder = paper_dir(paper)
     spec = load_paper(folder)
     pub = published(folder)
     rows = []
+    today = now_iso()[:10]
     for claim in spec["claims"]:
         res = judge(claim, result(paper, claim["artifact"], "committed"), pub)
         if res["verdict"] == CANNOT_JUDGE:
@@ -54,6 +99,8 @@ def record_verdicts(paper: str) -> Path:
                 "seeds_total": res["seeds_total"],
                 "artifact": claim["artifact"],
                 "measured": res["measured"],
+                "claim_sha256": claim_sha256(claim),
+                "recorded": today,
             }
         )
     out = folder / "reproduced" / "verdicts.csv"
@@ -172,6 +219,15 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                     )
                     continue
                 problems = []
+                rec_hash = exp.get("claim_sha256") if exp is not None else None
+                if isinstance(rec_hash, str) and rec_hash != claim_sha256(claim) and label == "committed":
+                    when = str(exp.get("recorded") or "")
+                    if not _revised_since(claim, when):
+                        problems.append(
+                            f"the claim changed after its result was kept ({when}) and has no revision dated since: "
+                            "add one to its `revisions:` in paper.yaml (date, old rule, why), then `ganrepro "
+                            f"rejudge {paper}`"
+                        )
                 if exp is not None:
                     if v != exp["verdict"]:
                         problems.append(f"recorded verdict is {exp['verdict']} ({_seeds(exp)})")
