@@ -111,13 +111,16 @@ def test_rule_all_inconclusive_and_majority_holds():
     assert evaluate(_seeded("method == 'a'", rule="majority"), SEEDS)["verdict"] == "holds"
 
 
-def test_rule_all_needs_the_aggregate_too():
-    # every seed holds on its own mean, but the claim's aggregate (mean over seeds) is compared with a higher target
-    df = pd.DataFrame({"seed": [0, 0, 1, 1], "modes": [8, 6, 8, 6]})
-    c = _claim({"type": "threshold", "value": "modes", "agg": "max", "op": ">=", "target": 8})
-    assert evaluate(c, df)["verdict"] == "holds"
-    c["check"]["agg"] = "min"
-    assert evaluate(c, df)["verdict"] == "fails"  # fails on every seed
+def test_the_pooled_verdict_is_shown_never_deciding_and_fewer_than_3_seeds_are_preliminary():
+    # each seed falls (rho -1), but the seeds sit at different levels, so the pooled series rises
+    df = pd.DataFrame({"seed": [0] * 3 + [1] * 3 + [2] * 3, "it": [1, 2, 3] * 3, "w1": [3, 2, 1, 6, 5, 4, 9, 8, 7]})
+    c = _claim({"type": "spearman", "x": "it", "y": "w1", "op": "<=", "target": -0.5})
+    r = evaluate(c, df)
+    assert r["aggregate_verdict"] == "fails" and r["verdict"] == "holds" and "not deciding" in r["detail"]
+    two = evaluate(c, df[df.seed < 2])
+    assert two["verdict"] == "preliminary" and "holds in 2/2" in two["detail"] and "3 judged seeds" in two["detail"]
+    one = evaluate(c, df[df.seed == 0])
+    assert one["verdict"] == "preliminary" and "holds in the one seed" in one["detail"]
 
 
 def test_fails_on_every_seed_and_majority_fails():
@@ -135,8 +138,8 @@ def test_majority_inconclusive_with_an_unjudged_seed():
     )
     c = _claim({"type": "spearman", "x": "it", "y": "w1", "op": "<=", "target": -0.5})
     c["rule"] = "majority"
-    r = evaluate(c, df)  # seed 0 holds, seed 1 fails, seed 2 has 2 rows: not judged
-    assert r["verdict"] == "inconclusive" and r["seed_verdicts"] == "0:holds 1:fails 2:not run"
+    r = evaluate(c, df)  # seed 0 holds, seed 1 fails, seed 2 has 2 rows: not judged, 2 judged seeds of 3 needed
+    assert r["verdict"] == "preliminary" and r["seed_verdicts"] == "0:holds 1:fails 2:not run"
     assert "not judged in 1/3" in r["detail"]
 
 
@@ -216,7 +219,7 @@ def test_published_missing_key_or_file_is_not_run():
 # ---- curve aggregations: argmin / argmax / first_reach ------------------------------------------------------------
 
 
-def _curves(gp: list[float], wg: list[float], seeds: tuple[int, ...] = (0,)) -> pd.DataFrame:
+def _curves(gp: list[float], wg: list[float], seeds: tuple[int, ...] = (0, 1, 2)) -> pd.DataFrame:
     rows = []
     for s in seeds:
         for method, vals in (("wgangp", gp), ("wgan", wg)):
@@ -276,16 +279,20 @@ def test_nan_measurements_are_not_measurable_never_fails():
     # per seed: one seed measurable and holding, one not: never "fails"
     mixed = df.assign(y=[float("nan")] * 3 + [1.0, 2.0, 3.0])
     res = evaluate(claim, mixed)
-    assert res["verdict"] == "inconclusive" and "not measurable in 1/2" in res["detail"]
+    assert res["verdict"] == "preliminary" and "not measurable in 1/2" in res["detail"]  # 1 judged seed of 3 needed
 
 
 def test_first_reach_per_seed():
     df = pd.concat(
-        [_curves([90, 50, 40, 30], [90, 80, 55, 40], (0,)), _curves([90, 80, 55, 40], [90, 50, 40, 30], (1,))]
+        [
+            _curves([90, 50, 40, 30], [90, 80, 55, 40], (0, 2)),
+            _curves([90, 80, 55, 40], [90, 50, 40, 30], (1,)),
+        ]
     )
     res = evaluate(_first_reach_claim(60), df)
     assert res["verdict"] == "inconclusive"
-    assert res["seed_measured"] == [200.0, 300.0] and res["seed_reference"] == [300.0, 200.0]
+    assert res["seed_measured"] == [200.0, 300.0, 200.0] and res["seed_reference"] == [300.0, 200.0, 300.0]
+    assert "seeds would decide it" in res["detail"] and "95% interval" in res["detail"]
 
 
 def test_argmin_and_argmax_of_the_seed_mean_curve():

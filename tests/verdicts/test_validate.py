@@ -142,7 +142,7 @@ def test_claims_never_hand_code_to_pandas_even_when_called_directly(tmp_path):
     from ganrepro.verdicts.claims import evaluate
 
     marker = tmp_path / "pwned"
-    df = pd.DataFrame({"iteration": [1, 2, 3], "value": [1.0, 2.0, 3.0], "seed": [0, 0, 0]})
+    df = pd.DataFrame({"iteration": [1, 2, 3], "value": [1.0, 2.0, 3.0], "run": ["a", "a", "a"]})
     claim = {
         "id": "x",
         "check": {

@@ -14,15 +14,19 @@ Seeds and the verdict rule. The check is first evaluated on all selected rows to
 the mean or the min over seeds; `measured` and `reference` are the aggregate's). When the selected rows have a
 `seed` column with more than one training seed, the check is also evaluated on each seed's rows alone (a
 `compare` check compares left and right within the same seed) and the final verdict follows the claim's
-`rule` (default "all"):
-  all       holds if it holds on every seed AND on the aggregate; fails if it fails on every seed;
-            otherwise inconclusive.
+`rule` (default "all"; apply_rule is its one home):
+  fewer than 3 judged seeds  preliminary (one seed is an anecdote)
+  all       holds if it holds on every seed; fails if it fails on every seed; otherwise inconclusive.
   majority  holds if more than half of the seeds hold; fails if more than half fail; otherwise inconclusive.
 A seed whose rows cannot be judged (e.g. too few rows) counts as neither holding nor failing. The result
-reports `seeds_holding` and `seeds_total`, and its detail says e.g. "holds in 3/3 seeds". Without a seed
-column (or with a single seed) the verdict is the aggregate's.
+reports `seeds_holding` and `seeds_total`, and its detail says e.g. "holds in 3/3 seeds", with the per-seed
+effect (how far past the threshold) as mean ± std (n), its 95% interval, and for an inconclusive verdict how
+many seeds the observed effect would need. Without a seed column (analytic tables) the verdict is the
+aggregate's.
 
-Verdicts: holds | fails | inconclusive | not measurable | not comparable | not run.
+Verdicts: holds | fails | inconclusive | preliminary | not measurable | not comparable | not run.
+"preliminary": fewer than MIN_SEEDS (3) training seeds could be judged; the per-seed results are shown, and the
+verdict is never counted as holds or fails. The pooled "all seeds together" verdict is shown, never deciding.
 A measurement that cannot be made (NaN: no finite rows, a constant series for Spearman, a diverged run) is
 "not measurable" with the reason, never "fails"; a seed that is not measurable counts as not judged.
 
@@ -265,14 +269,34 @@ def _one(
     return ("holds" if ok else "fails"), x, target, ""
 
 
+MIN_SEEDS = 3  # fewer training seeds than this: a verdict is "preliminary", shown but never counted
+# Student's t quantiles for df = 1..30 (two-sided 95% interval; one-sided 5% test); beyond 30 the normal's
+# fmt: off
+T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+T95 = (6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761, 1.753,
+       1.746, 1.740, 1.734, 1.729, 1.725, 1.721, 1.717, 1.714, 1.711, 1.708, 1.706, 1.703, 1.701, 1.699, 1.697)
+# fmt: on
+
+
+def _t(table: tuple[float, ...], df: int, normal: float) -> float:
+    return table[df - 1] if df <= len(table) else normal
+
+
 def apply_rule(rule: str, aggregate: str, per_seed: list[str]) -> str:
-    """The final verdict from the aggregate verdict and the per-seed verdicts (module docstring)."""
+    """The verdict from the per-seed verdicts, the one decision rule (module docstring and README): with fewer than
+    MIN_SEEDS judged seeds "preliminary"; rule 'all': holds when every seed holds, fails when every seed fails,
+    else inconclusive; 'majority': more than half hold / fail. The pooled (all seeds together) verdict is shown,
+    never deciding."""
+    judged = [v for v in per_seed if v in ("holds", "fails")]
+    if not judged:
+        return "not measurable" if "not measurable" in per_seed or aggregate == "not measurable" else "not run"
+    if len(judged) < MIN_SEEDS:
+        return "preliminary"
     n = len(per_seed)
     n_hold, n_fail = per_seed.count("holds"), per_seed.count("fails")
-    if n_hold == 0 and n_fail == 0 and aggregate == "not measurable":
-        return "not measurable"
     if rule == "all":
-        if n_hold == n and aggregate == "holds":
+        if n_hold == n:
             return "holds"
         return "fails" if n_fail == n else "inconclusive"
     if rule == "majority":
@@ -280,6 +304,42 @@ def apply_rule(rule: str, aggregate: str, per_seed: list[str]) -> str:
             return "holds"
         return "fails" if n_fail > n / 2 else "inconclusive"
     raise ValueError(f"unknown verdict rule {rule!r}; expected one of {', '.join(RULES)}")
+
+
+def effects(check: dict[str, Any], measured: list[float], reference: list[float]) -> list[float]:
+    """Per seed, how far the measurement is on the claim's side of its threshold (positive: holds; the tolerance
+    included): measured - (reference - tol) for > and >=, (reference + tol) - measured for < and <=,
+    tol - |measured - reference| for ==."""
+    op, tol = check.get("op", "=="), float(check.get("tolerance", 0))
+    out = []
+    for m, r in zip(measured, reference, strict=False):
+        if op in (">", ">="):
+            out.append(m - (r - tol))
+        elif op in ("<", "<="):
+            out.append((r + tol) - m)
+        else:
+            out.append(tol - abs(m - r))
+    return out
+
+
+def seed_summary(check: dict[str, Any], measured: list[float], reference: list[float], verdict: str) -> str:
+    """mean ± std (n) of the per-seed effects, their 95% interval against 0 (the threshold), and for an
+    inconclusive verdict the number of seeds at which the observed effect would pass a one-sided 5% t-test."""
+    e = np.asarray(effects(check, measured, reference), dtype=float)
+    if len(e) < 2 or not np.isfinite(e).all():
+        return ""
+    n, mean, sd = len(e), float(e.mean()), float(e.std(ddof=1))
+    half = _t(T975, n - 1, 1.960) * sd / math.sqrt(n)
+    text = (
+        f"effect per seed (distance past the threshold, > 0 is on the claim's side) {mean:.4g} ± {sd:.3g} (n={n}), "
+        f"95% interval [{mean - half:.4g}, {mean + half:.4g}]"
+    )
+    if verdict in ("inconclusive", "preliminary") and mean != 0:
+        if sd == 0:
+            return text + f"; every seed agrees, {MIN_SEEDS} seeds would decide it"
+        need = next((k for k in range(2, 1001) if abs(mean) / (sd / math.sqrt(k)) >= _t(T95, k - 1, 1.645)), None)
+        text += f"; about {need} seeds would decide it at this effect" if need else "; over 1,000 seeds would be needed"
+    return text
 
 
 def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -304,7 +364,7 @@ def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataF
         out["detail"] = "; ".join(x for x in (out["detail"], f"control not run: {e}") if x)
         return out
     out["control_verdict"] = c_out["verdict"]
-    if out["verdict"] == "holds" and c_out["verdict"] == "holds":
+    if _holds_per_seed(out) and _holds_per_seed(c_out):
         out["verdict"] = "inconclusive"
         note = (
             f"the check also holds on its control ({out['control']}: measured {_short(c_out['measured'])} vs "
@@ -312,6 +372,13 @@ def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataF
         )
         out["detail"] = "; ".join(x for x in (out["detail"], note) if x)
     return out
+
+
+def _holds_per_seed(res: dict[str, Any]) -> bool:
+    """The check held (a preliminary verdict: in every seed it was judged on)."""
+    if res["verdict"] == "holds":
+        return True
+    return res["verdict"] == "preliminary" and bool(res["seeds_total"]) and res["seeds_holding"] == res["seeds_total"]
 
 
 def _short(v: Any) -> str:
@@ -422,13 +489,17 @@ def _judge(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataFra
     seeds = sorted(sel["seed"].dropna().unique().tolist()) if "seed" in sel.columns else []
     if len(seeds) <= 1:
         out.update(seed_measured=[x], seed_reference=[target])
-        if seeds:
+        detail = ""
+        if seeds:  # one training seed is an anecdote: shown as measured, never counted as holds or fails
             out.update(
                 seeds_holding=int(verdict == "holds"),
                 seeds_total=1,
                 seed_verdicts=f"{_seed_name(seeds[0])}:{verdict}",
             )
-        detail = f"holds in {out['seeds_holding']}/1 seeds" if seeds else ""
+            detail = f"{verdict} in the one seed"
+            if verdict in ("holds", "fails"):
+                detail += f" ({MIN_SEEDS} needed for a verdict)"
+                verdict = "preliminary"
         return {**out, "verdict": verdict, "detail": "; ".join(s for s in (detail, why, note) if s)}
     judged = [_one(check, df[df["seed"] == s], published) for s in seeds]
     per_seed = [j[0] for j in judged]
@@ -448,7 +519,12 @@ def _judge(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataFra
         parts.append(f"not measurable in {n_nm}/{len(seeds)} ({why_nm})")
     if len(seeds) - n_hold - n_fail - n_nm:
         parts.append(f"not judged in {len(seeds) - n_hold - n_fail - n_nm}/{len(seeds)}")
-    detail = ", ".join(parts) + f"; all seeds together: {verdict}; rule '{rule}'"
+    detail = ", ".join(parts) + f"; all seeds together (shown, not deciding): {verdict}; rule '{rule}'"
+    if final == "preliminary":
+        detail += f" ({MIN_SEEDS} judged seeds needed for a verdict)"
+    stats = seed_summary(check, out["seed_measured"], out["seed_reference"], final)
+    if stats and len(out["seed_measured"]) == len(out["seed_reference"]):
+        detail += "; " + stats
     out.update(
         seeds_holding=n_hold,
         seeds_total=len(seeds),

@@ -73,7 +73,9 @@ def _scale_badge(scale: str) -> str:
 
 
 def _verdict_badge(v: str, res: dict[str, Any] | None = None) -> str:
-    cls = {"holds": "holds", "fails": "fails", "inconclusive": "inconclusive"}.get(v, "notrun")
+    cls = {"holds": "holds", "fails": "fails", "inconclusive": "inconclusive", "preliminary": "inconclusive"}.get(
+        v, "notrun"
+    )
     seeds = f" ({res['seeds_holding']}/{res['seeds_total']} seeds hold)" if res and res.get("seeds_total") else ""
     return f'<span class="badge {cls}">{html.escape(v + seeds)}</span>'
 
@@ -100,6 +102,8 @@ MARKS = {
     "holds": ("&#10003;", "holds"),
     "fails": ("&#10007;", "fails"),
     "inconclusive": ("?", "inconclusive"),
+    "preliminary": ("~", "inconclusive"),
+    "not measurable": ("&empty;", "notrun"),
     "not comparable": ("&ne;", "notrun"),
     "not run": ("&ndash;", "notrun"),
 }
@@ -418,7 +422,8 @@ def write_report(plan: Plan) -> Path:
                 "<h3>Claims: published vs reproduced</h3>"
                 + _summary_table(summary)
                 + "<p><small>One row per claim and result source. &#10003; holds, &#10007; fails, ? "
-                "inconclusive, &ne; not comparable, &ndash; not run; the count is the training seeds on "
+                "inconclusive, ~ preliminary (fewer than 3 seeds), &empty; not measurable, &ne; not comparable, "
+                "&ndash; not run; the count is the training seeds on "
                 "which it holds. The std over training seeds is kept apart from the "
                 "evaluation-resampling spread (IS splits or draws), shown below it where the metric has one."
                 "</small></p>",
