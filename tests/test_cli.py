@@ -60,3 +60,14 @@ def test_threads_must_be_a_positive_whole_number(bad, capsys):
     with pytest.raises(SystemExit) as e:
         main(["train", "results/runs/x", "--threads", bad])
     assert e.value.code == 2 and "--threads" in capsys.readouterr().err
+
+
+def test_version_names_the_code_that_runs(capsys, monkeypatch, tmp_path):
+    import pytest
+    from ganrepro.cli import main
+
+    monkeypatch.chdir(tmp_path)  # another folder: the commit is still the code's, not the cwd's
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0 and out.startswith("ganrepro 0.") and "git commit" in out and "unknown" not in out

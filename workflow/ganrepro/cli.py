@@ -7,8 +7,11 @@ import errno
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
+from ganrepro import __version__
 from ganrepro.core.errors import GanreproError, Preempted
+from ganrepro.core.provenance import git_commit
 
 EPILOG = """examples:
   ganrepro plan                              list the runs and artifacts the config asks for
@@ -319,6 +322,14 @@ def cmd_bench(args: argparse.Namespace) -> None:
         print(f"wrote {bench.write(rows, 'cost', out)}")
 
 
+class _Version(argparse.Action):
+    """--version, asking git only when it is given (every other command starts without a subprocess)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"ganrepro {__version__} (code at git commit {git_commit()})")
+        parser.exit()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="ganrepro",
@@ -330,6 +341,12 @@ def main(argv: list[str] | None = None) -> int:
         "--debug",
         action="store_true",
         help="show the full traceback of an error (also: GANREPRO_DEBUG=1 in the environment)",
+    )
+    ap.add_argument(
+        "--version",
+        action=_Version,
+        nargs=0,
+        help="the version and the git commit of the code that runs",
     )
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="SUBCOMMAND")
 

@@ -9,11 +9,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from ganrepro.core.paths import repo_root
-
 
 def git_commit(root: Path | None = None) -> str:
-    root = root or repo_root()
+    """The commit (+dirty) of the code that is running: the checkout holding this package, not the current
+    directory (a run started from another folder records the code it ran). "unknown" outside a git checkout."""
+    root = root or Path(__file__).resolve().parent
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
