@@ -36,7 +36,8 @@ def test_keep_copies_paper_results(repo_copy, scale):
     d = repo_copy / "results" / "paper_tables" / "wgan"
     d.mkdir(parents=True)
     for name in ("fig1", "fig2", "fig3"):  # real tables: keep records the claims' verdicts on them
-        shutil.copy(ROOT / "paper_tables" / "wgan" / "reproduced" / f"{name}.csv", d / f"{name}.csv")
+        for ext in ("csv", "png"):  # an artifact is kept whole (CSV, PNG and provenance) or not at all
+            shutil.copy(ROOT / "paper_tables" / "wgan" / "reproduced" / f"{name}.{ext}", d / f"{name}.{ext}")
         (d / f"{name}.provenance.json").write_text(json.dumps({"scale": scale}))
     assert main(["keep", "wgan"]) == 2  # declared artifacts without a result: refused without --force
     assert main(["keep", "wgan", "--force"]) == 0
@@ -47,7 +48,8 @@ def test_keep_copies_paper_results(repo_copy, scale):
 def test_keep_selected_artifacts_only(repo_copy):
     d = repo_copy / "results" / "paper_tables" / "wgan"
     d.mkdir(parents=True)
-    shutil.copy(ROOT / "paper_tables" / "wgan" / "reproduced" / "fig1.csv", d / "fig1.csv")
+    for ext in ("csv", "png"):
+        shutil.copy(ROOT / "paper_tables" / "wgan" / "reproduced" / f"fig1.{ext}", d / f"fig1.{ext}")
     (d / "fig1.provenance.json").write_text(json.dumps({"scale": "paper"}))
     (d / "fig2.provenance.json").write_text(json.dumps({"scale": "smoke"}))
     assert main(["keep", "wgan", "fig1"]) == 0
