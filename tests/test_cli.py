@@ -42,7 +42,7 @@ def test_keep_copies_paper_results(repo_copy, scale):
     assert main(["keep", "wgan"]) == 2  # declared artifacts without a result: refused without --force
     assert main(["keep", "wgan", "--force"]) == 0
     kept = repo_copy / "paper_tables" / "wgan" / "reproduced"
-    assert sorted(p.name for p in kept.iterdir())[:2] == ["fig1.csv", "fig1.provenance.json"]
+    assert sorted(p.name for p in kept.iterdir())[:3] == ["fig1.csv", "fig1.png", "fig1.provenance.json"]
 
 
 def test_keep_selected_artifacts_only(repo_copy):
