@@ -58,12 +58,13 @@ def test_end_to_end_smoke_wgan(repo_copy):
         "holds",
         "fails",
         "inconclusive",
+        "preliminary",
         "not measurable",
         "not run",
     }
     # every claim that was judged was also judged on its control (never silently skipped)
     judged = claims[~claims.verdict.str.startswith("not run")]
-    ran = judged.control_verdict.isin(["holds", "fails", "inconclusive", "not measurable"])
+    ran = judged.control_verdict.isin(["holds", "fails", "inconclusive", "preliminary", "not measurable"])
     assert len(judged) and (ran | judged.descriptive.astype(bool)).all(), judged[~ran][["claim", "detail"]]
     assert not claims.comparable.any()
     runs = list((repo_copy / "results" / "runs").iterdir())
