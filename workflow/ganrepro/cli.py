@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ganrepro import __version__
 from ganrepro.core.errors import GanreproError, Preempted
 from ganrepro.core.provenance import git_commit
 
@@ -326,7 +325,9 @@ class _Version(argparse.Action):
     """--version, asking git only when it is given (every other command starts without a subprocess)."""
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
-        print(f"ganrepro {__version__} (code at git commit {git_commit()})")
+        from importlib.metadata import version  # the installed package's version (pyproject.toml)
+
+        print(f"ganrepro {version('ganrepro')} (code at git commit {git_commit()})")
         parser.exit()
 
 
