@@ -97,3 +97,20 @@ def test_a_descriptive_claim_is_marked_and_not_controlled():
     high = {"type": "threshold", "where": "run == 'a'", "value": "value", "agg": "max", "op": ">=", "target": 0}
     res = evaluate(_claim(high, {"descriptive": "a statement of setup"}), CURVES)
     assert res["descriptive"] and res["control_verdict"] is None and res["verdict"] == "holds"
+
+
+@pytest.mark.parametrize(
+    "control, needle",
+    [
+        ({"set": {"column": "iteration", "value": 1}}, "never reads"),  # a column the check does not read
+        ({"swap": ["a", "a"]}, "with itself"),
+        ({"swap": ["x", "y"]}, "neither of"),  # values the check never selects
+    ],
+)
+def test_a_control_that_cannot_change_the_check_is_refused(control, needle):
+    from ganrepro.verdicts.expressions import claim_problems
+
+    high = {"type": "threshold", "where": "run == 'a'", "value": "value", "agg": "max", "op": ">=", "target": 3}
+    problems = claim_problems(_claim(high, control), ["run", "iteration", "value"])
+    assert any(needle in p for p in problems), problems
+    assert claim_problems(_claim(high, {"swap": ["a", "b"]}), ["run", "iteration", "value"]) == []  # control

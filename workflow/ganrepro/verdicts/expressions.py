@@ -137,10 +137,16 @@ def claim_problems(claim: dict, columns: list[str]) -> list[str]:
             f"claim '{claim['id']}' has no control: a {claim['check']['type']} check needs `control:` (swap, set, "
             "reverse) naming data where the claim is false, or `descriptive:` with the reason none exists"
         )
+    read = set().union(*claim_names(claim).values()) if claim_names(claim) else set()
     for key in ("set", "reverse"):
         col = ctrl.get(key, {}).get("column") if key == "set" else ctrl.get(key)
         if col is not None and col not in columns:
             out.append(f"claim '{claim['id']}' control.{key} names unknown column {col}")
+        elif col is not None and col not in read and not (key == "reverse" and col == claim["check"].get("x")):
+            # a control that cannot change what the check reads could never make it fail
+            out.append(f"claim '{claim['id']}' control.{key} changes column {col}, which its check never reads")
+    if "swap" in ctrl and len(set(map(str, ctrl["swap"]))) < 2:
+        out.append(f"claim '{claim['id']}' control.swap exchanges a value with itself")
     if "swap" in ctrl:
         text = repr(claim["check"])
         if not any(repr(v) in text or f"'{v}'" in text for v in ctrl["swap"]):
