@@ -438,3 +438,18 @@ def test_restoring_bn_buffers_after_a_grid_changes_no_train_mode_output():
         kept(grid)  # WG: buffers keep the grid's statistics
     assert not torch.equal(G[1].running_mean, kept[1].running_mean)
     assert torch.equal(G(batch), kept(batch))
+
+
+def test_a_run_given_in_epochs_refuses_a_dataset_of_another_size(tmp_path):
+    """The epochs a run was planned with assume the dataset's size (spec.schedule.EPOCH_ITEMS); a dataset of another
+    size would silently change the training length, so the run stops first, naming both numbers."""
+    from ganrepro.core.errors import GanreproError
+
+    length = {"epochs": 1, "critic_batches": 10, "batches_per_epoch": 10, "epoch_items": 60000}
+    cfg = tiny_run_config(length=length)
+    d = tmp_path / "r"
+    d.mkdir()
+    (d / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(GanreproError, match="assume 60000 training items"):
+        train(d, device="cpu", progress=False)
+    assert not (d / "status.json").exists()

@@ -127,7 +127,8 @@ def claim_problems(claim: dict, columns: list[str]) -> list[str]:
     """Why a claim cannot be judged on a table with these columns (empty when it can); ExpressionError when an
     expression is not plain data."""
     out = []
-    for field, used in claim_names(claim).items():
+    read_by = claim_names(claim)
+    for field, used in read_by.items():
         unknown = sorted(used - set(columns))
         if unknown:
             out.append(f"claim '{claim['id']}' {field} names unknown column(s) {', '.join(unknown)}")
@@ -137,7 +138,7 @@ def claim_problems(claim: dict, columns: list[str]) -> list[str]:
             f"claim '{claim['id']}' has no control: a {claim['check']['type']} check needs `control:` (swap, set, "
             "reverse) naming data where the claim is false, or `descriptive:` with the reason none exists"
         )
-    read = set().union(*claim_names(claim).values()) if claim_names(claim) else set()
+    read = set().union(*read_by.values())
     for key in ("set", "reverse"):
         col = ctrl.get(key, {}).get("column") if key == "set" else ctrl.get(key)
         if col is not None and col not in columns:
