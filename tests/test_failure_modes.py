@@ -280,3 +280,22 @@ def test_a_closed_pipe_is_quiet_success(repo_copy):
         timeout=120,
     )
     assert p.stdout.startswith("scale=paper") and p.stderr == "", p.stderr
+
+
+def test_a_new_run_folder_records_its_claims_before_any_result(repo_copy, capsys):
+    from ganrepro.spec.config import load_config
+    from ganrepro.spec.paper import claim_sha256
+    from ganrepro.spec.plan import build_plan
+
+    plan = build_plan(load_config())
+    art = next(a for a in plan.artifacts() if a.runs)
+    run = next(iter(art.runs.values()))[0]
+    run_dir = repo_copy / "results" / "runs" / run.run_id
+    assert run_cli(capsys, "run-config", str(run_dir))[0] == 0
+    rec = json.loads((run_dir / "claims_at_start.json").read_text())
+    judged = [c for c in plan.papers[art.paper].spec["claims"] if c["artifact"] == art.name]
+    assert judged and all(rec["claims"][f"{art.paper}/{c['id']}"] == claim_sha256(c) for c in judged)
+    first = (run_dir / "claims_at_start.json").read_bytes()
+    (run_dir / "config.json").unlink()  # written again (same config): the record of the first start stays
+    assert run_cli(capsys, "run-config", str(run_dir))[0] == 0
+    assert (run_dir / "claims_at_start.json").read_bytes() == first

@@ -241,3 +241,40 @@ def test_a_claim_changed_after_its_result_was_kept_needs_a_recorded_revision(wga
     assert main(["rejudge", "wgan"]) == 0
     rec = pd.read_csv(wgan_copy / "paper_tables" / "wgan" / "reproduced" / "verdicts.csv")
     assert rec.set_index("claim").loc["fig2_wgan_w1_decreases", "claim_sha256"] != ""
+
+
+def _claims_at_start(wgan_copy, artifact, claim_hashes, recorded="2026-01-01T00:00:00+00:00"):
+    """Give every run of a committed artifact a claims-at-start record, as `ganrepro run-config` writes it."""
+    path = wgan_copy / "paper_tables" / "wgan" / "reproduced" / f"{artifact}.provenance.json"
+    prov = json.loads(path.read_text())
+    for run in prov["runs"]:
+        run["claims_at_start"] = {"recorded": recorded, "claims": claim_hashes}
+    path.write_text(json.dumps(prov))
+
+
+def test_a_claim_changed_between_its_run_start_and_keep_needs_a_recorded_revision(wgan_copy):
+    from ganrepro.spec.paper import claim_sha256, load_paper
+
+    path = wgan_copy / "paper_tables" / "wgan" / "paper.yaml"
+    claims = {c["id"]: c for c in load_paper(path.parent)["claims"]}
+    cid = "fig2_wgan_w1_decreases"
+    now = {f"wgan/{c}": claim_sha256(claims[c]) for c in claims if claims[c]["artifact"] == "fig2"}
+    _claims_at_start(wgan_copy, "fig2", now)  # control: the claims stood as they stand now when the runs started
+    assert main(["rejudge", "wgan"]) == 0
+    rec = pd.read_csv(path.parent / "reproduced" / "verdicts.csv", dtype=str).set_index("claim")
+    assert rec.loc[cid, "claim_sha256_at_start"] == rec.loc[cid, "claim_sha256"] and rec.loc[cid, "run_started"]
+    assert check(["wgan"], committed_only=True)[0] == 0
+
+    _claims_at_start(wgan_copy, "fig2", {**now, f"wgan/{cid}": "0123456789abcdef"})  # edited while the runs ran
+    assert main(["rejudge", "wgan"]) == 0  # kept under today's claim; its start hash differs
+    code, lines = check(["wgan"], committed_only=True)
+    line = _line(lines, cid, "committed")
+    assert code == 1 and "changed after its first run started (2026-01-01)" in line and "revisions:" in line
+    assert "CHECK FAILED" not in _line(lines, "fig2_gan_fewer_modes", "committed")  # only the changed claim
+
+    spec = yaml.safe_load(path.read_text())
+    next(c for c in spec["claims"] if c["id"] == cid)["revisions"] = [
+        {"date": "2026-01-02", "old": "target -0.5", "why": "a test"}
+    ]
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    assert check(["wgan"], committed_only=True)[0] == 0  # recorded as a revision: shown, not a failure

@@ -68,7 +68,16 @@ def cmd_write_run_config(args: argparse.Namespace) -> None:
             "a run folder with another configuration. Move the folder aside (its results may be from an older "
             "ganrepro) and rerun"
         )
+    created = not target.exists()
     atomic_write_text(target, text)
+    if created:  # the claims this run will judge, as they stand before any of its results exist
+        from ganrepro.core.io import atomic_write_json
+        from ganrepro.core.paths import CLAIMS_AT_START
+        from ganrepro.core.provenance import now_iso
+        from ganrepro.spec.plan import claims_of_run
+
+        record = {"recorded": now_iso(), "claims": claims_of_run(plan, run_dir.name)}
+        atomic_write_json(run_dir / CLAIMS_AT_START, record)
 
 
 def _sources(items: list[str] | None) -> dict[str, str] | None:

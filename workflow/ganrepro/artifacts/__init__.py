@@ -19,8 +19,10 @@ from typing import Any
 
 import jsonschema
 
+from ganrepro.core import runfolder
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_group, sha256_file
+from ganrepro.core.paths import CLAIMS_AT_START
 from ganrepro.core.provenance import git_commit, hardware, now_iso
 from ganrepro.core.registry import Registry, import_submodules
 from ganrepro.spec import scale as scales
@@ -131,9 +133,18 @@ def run_records(art: Any) -> list[dict[str, Any]]:
                     "its_per_s": st["its_per_s"],
                     "device": st["device"],
                     "data": st["data"],
+                    "claims_at_start": claims_at_start(r.dir),
                 }
             )
     return recs
+
+
+def claims_at_start(folder: Path) -> dict[str, Any] | None:
+    """The run's record of its claims' hashes when it was created (None for runs made before it was recorded)."""
+    path = folder / CLAIMS_AT_START
+    if not path.exists():
+        return None
+    return runfolder.read_json(path, "build the artifact again (this run's claims at start are then not recorded)")
 
 
 def code_sha256(kind_name: str) -> str:

@@ -29,6 +29,8 @@ def repo_root() -> Path:
 # The results/ layout. Snakemake rules use these templates as they are ({run}, {paper}, ... are its wildcards);
 # Python code uses the functions below. Nothing else spells these paths.
 RESULTS = "results"
+# in a run folder, written with its config.json and never rewritten (no rule output: it never triggers a rerun)
+CLAIMS_AT_START = "claims_at_start.json"
 RUN = "results/runs/{run}"
 RUN_CONFIG = RUN + "/config.json"
 RUN_STATUS = RUN + "/status.json"

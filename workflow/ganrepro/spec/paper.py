@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ganrepro.core.errors import GanreproError
+from ganrepro.core.io import config_hash
 from ganrepro.spec.config import _load_yaml, _validate
 
 
@@ -28,3 +29,13 @@ def load_paper(folder: Path) -> dict[str, Any]:
                 f"{path}: claim '{claim['id']}' refers to artifact '{claim['artifact']}', which is not declared"
             )
     return spec
+
+
+CLAIM_RULE_KEYS = ("artifact", "statement", "check", "rule", "control")  # what a revision must account for
+
+
+def claim_sha256(claim: dict[str, Any]) -> str:
+    """The hash of what decides a claim's verdict (its statement, check with tolerance, rule and control). It is
+    recorded when a run that the claim judges starts (the run folder's claims_at_start.json) and when its result is
+    kept (verdicts.csv): a change after either must come with a recorded revision."""
+    return config_hash({k: claim.get(k) for k in CLAIM_RULE_KEYS}, 16)

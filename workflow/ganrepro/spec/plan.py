@@ -29,7 +29,7 @@ from ganrepro.spec.config import (
     run_defaults,
 )
 from ganrepro.spec.manifest import prefetch_key
-from ganrepro.spec.paper import load_paper
+from ganrepro.spec.paper import claim_sha256, load_paper
 from ganrepro.spec.protocols import INCEPTION_ASSET, KIND_FACTS, protocol
 from ganrepro.spec.schedule import EPOCH_ITEMS, g_iterations_for_epochs
 
@@ -313,3 +313,15 @@ def describe(plan: Plan) -> str:
 
 def dump_json(obj: Any) -> str:
     return json.dumps(obj, indent=2, sort_keys=True)
+
+
+def claims_of_run(plan: Plan, run_id: str) -> dict[str, str]:
+    """{"<paper>/<claim id>": claim_sha256} of every claim judged on an artifact that uses the run: what
+    `ganrepro run-config` records in the run folder when the run is created (claims fixed before results)."""
+    out = {}
+    for paper in plan.papers.values():
+        uses = {
+            a.name for a in paper.artifacts.values() for runs in a.runs.values() for r in runs if r.run_id == run_id
+        }
+        out.update({f"{paper.name}/{c['id']}": claim_sha256(c) for c in paper.spec["claims"] if c["artifact"] in uses})
+    return out

@@ -24,11 +24,11 @@ from typing import Any
 import pandas as pd
 
 from ganrepro.core.errors import GanreproError
-from ganrepro.core.io import atomic_to_csv, config_hash, sha256_file
+from ganrepro.core.io import atomic_to_csv, sha256_file
 from ganrepro.core.paths import committed_dir, fresh_dir, paper_dir, repo_root
 from ganrepro.core.provenance import now_iso
 from ganrepro.spec import names
-from ganrepro.spec.paper import load_paper
+from ganrepro.spec.paper import claim_sha256, load_paper
 from ganrepro.verdicts.results import CANNOT_JUDGE, judge, published, read_json, read_table, result, same_value
 
 VERDICT_COLUMNS = [
@@ -41,14 +41,9 @@ VERDICT_COLUMNS = [
     "measured",
     "claim_sha256",
     "recorded",
+    "claim_sha256_at_start",
+    "run_started",
 ]
-CLAIM_RULE_KEYS = ("artifact", "statement", "check", "rule", "control")  # what a revision must account for
-
-
-def claim_sha256(claim: dict[str, Any]) -> str:
-    """The hash of what decides a claim's verdict (its statement, check with tolerance, rule and control), as
-    recorded in verdicts.csv when its result is kept: a later change must come with a recorded revision."""
-    return config_hash({k: claim.get(k) for k in CLAIM_RULE_KEYS}, 16)
 
 
 def _revised_since(claim: dict[str, Any], recorded: str) -> bool:
@@ -85,7 +80,8 @@ def record_verdicts(paper: str) -> Path:
     rows = []
     today = now_iso()[:10]
     for claim in spec["claims"]:
-        res = judge(claim, result(paper, claim["artifact"], "committed"), pub)
+        r = result(paper, claim["artifact"], "committed")
+        res = judge(claim, r, pub)
         if res["verdict"] == CANNOT_JUDGE:
             raise GanreproError(
                 f"{folder}/paper.yaml: {res['detail']}; fix the claim or rebuild the artifact before keeping it"
@@ -101,6 +97,7 @@ def record_verdicts(paper: str) -> Path:
                 "measured": res["measured"],
                 "claim_sha256": claim_sha256(claim),
                 "recorded": today,
+                **_at_start(paper, claim["id"], r.prov if r is not None else None),
             }
         )
     out = folder / "reproduced" / "verdicts.csv"
@@ -111,12 +108,30 @@ def record_verdicts(paper: str) -> Path:
     return out
 
 
+def _at_start(paper: str, claim_id: str, prov: dict[str, Any] | None) -> dict[str, str]:
+    """The claim's hash when the first of its result's runs was created (claims_at_start.json of each run, carried
+    into the artifact's provenance); empty for runs made before this was recorded."""
+    starts = sorted(
+        (str(rec.get("recorded", "")), str(rec["claims"][key]))
+        for run in (prov or {}).get("runs", [])
+        if isinstance(rec := run.get("claims_at_start"), dict)
+        and isinstance(rec.get("claims"), dict)
+        and (key := f"{paper}/{claim_id}") in rec["claims"]
+    )
+    if not starts:
+        return {"claim_sha256_at_start": "", "run_started": ""}
+    return {"claim_sha256_at_start": starts[0][1], "run_started": starts[0][0][:10]}
+
+
 def _expected(folder: Path) -> dict[str, dict[str, Any]]:
     path = folder / "reproduced" / "verdicts.csv"
     if not path.exists():
         return {}
     df = read_table(
-        path, f"restore it with `git checkout -- {path}` or rewrite it with `ganrepro keep`", allow_empty=True
+        path,
+        f"restore it with `git checkout -- {path}` or rewrite it with `ganrepro keep`",
+        allow_empty=True,
+        text=("claim_sha256", "recorded", "claim_sha256_at_start", "run_started"),
     )
     missing = [c for c in ("claim", "verdict", "seeds_holding", "seeds_total", "measured") if c not in df.columns]
     if missing:
@@ -227,6 +242,15 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                             f"the claim changed after its result was kept ({when}) and has no revision dated since: "
                             "add one to its `revisions:` in paper.yaml (date, old rule, why), then `ganrepro "
                             f"rejudge {paper}`"
+                        )
+                start_hash = exp.get("claim_sha256_at_start") if exp is not None else None
+                if isinstance(start_hash, str) and start_hash and start_hash != rec_hash and label == "committed":
+                    started = str(exp.get("run_started") or "")
+                    if not _revised_since(claim, started):
+                        problems.append(
+                            f"the claim changed after its first run started ({started}), before its result was kept, "
+                            "and has no revision dated since: add one to its `revisions:` in paper.yaml (date, old "
+                            f"rule, why), then `ganrepro rejudge {paper}`"
                         )
                 if exp is not None:
                     if v != exp["verdict"]:

@@ -71,10 +71,11 @@ def _fix(source: str, path: Path) -> str:
     return "delete it and rerun `snakemake` to rebuild it"
 
 
-def read_table(path: Path, fix: str, allow_empty: bool = False) -> pd.DataFrame:
-    """A results CSV, or one GanreproError naming the file and the fix (truncated, empty, binary, hand-edited)."""
+def read_table(path: Path, fix: str, allow_empty: bool = False, text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A results CSV, or one GanreproError naming the file and the fix (truncated, empty, binary, hand-edited).
+    Columns in `text` are read as strings (a hash such as 1234e567 must not turn into a number)."""
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, dtype={c: str for c in text})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
         raise GanreproError(f"{path}: unreadable table ({str(e).splitlines()[0][:120]}); {fix}") from e
     if (df.empty and not allow_empty) or len(df.columns) < 2:
