@@ -1,11 +1,13 @@
 """Golden trajectories: short runs of the authors' own code (WG main.py, GP gan_toy.py), recorded by
 tools/record_golden.py into tests/golden/, replayed through ganrepro's training loop (ganrepro.train.replay) with the
 same initial weights, real batches and random draws. Every critic and generator loss and the final weights must
-agree: WGAN-clip within 1e-6 (float32; bitwise in practice), the float64 WGAN-GP toy within 1e-10.
+agree, in absolute terms and relative to the quantity's largest value: WGAN-clip within 1e-6 (float32; bitwise in
+practice), the float64 WGAN-GP toy within 1e-10. The tests need only the committed files, not the authors' code.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ from ganrepro.train.engine import build_models
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 TOL = {"float32": 1e-6, "float64": 1e-10}
+Diff = dict[str, tuple[float, float]]  # quantity -> (largest absolute difference, the same over the largest |value|)
 
 
 def run_config(rec: replay.Recording, **method_over: object) -> dict:
@@ -27,12 +30,24 @@ def run_config(rec: replay.Recording, **method_over: object) -> dict:
     return {**run, "method": method}
 
 
+@functools.cache
+def _replay_unchanged(name: str) -> tuple[replay.Recording, replay.Result, Diff]:
+    return _replay(name, None)
+
+
 def replay_golden(
     name: str, iterations: int | None = None, **method_over: object
-) -> tuple[replay.Recording, replay.Result, dict[str, float]]:
-    """Replay a golden file (its first `iterations` G its only, if given); the largest absolute difference per
-    quantity: critic and G losses, and final G and D weights (full replays). A count of steps other than recorded
-    is an infinite difference."""
+) -> tuple[replay.Recording, replay.Result, Diff]:
+    """Replay a golden file (module docstring); the full, unchanged replay once per session (it takes seconds)."""
+    if iterations is None and not method_over:
+        return _replay_unchanged(name)
+    return _replay(name, iterations, **method_over)
+
+
+def _replay(name: str, iterations: int | None, **method_over: object) -> tuple[replay.Recording, replay.Result, Diff]:
+    """Replay a golden file (its first `iterations` G its only, if given) and compare every critic and G loss and
+    (full replays) the final G and D weights. A count of steps other than recorded is an infinite difference. The
+    relative difference matters for the clipped WGAN: its losses are of order 1e-5 to 1e-2."""
     rec = replay.Recording.load(GOLDEN / f"{name}.npz")
     dtype = getattr(torch, rec.meta["dtype"])
     cfg = run_config(rec, **method_over)
@@ -41,17 +56,26 @@ def replay_golden(
     G, D = build_models(cfg, "cpu")
     init = {"G": rec.state_dict("init", "G", G, dtype), "D": rec.state_dict("init", "D", D, dtype)}
     res = replay.replay(cfg, init, rec.feed(dtype), dtype=dtype)
-    diff = {}
+    diff: Diff = {}
+
+    def compare(key: str, got: np.ndarray, want: np.ndarray) -> None:
+        if got.shape != want.shape:
+            diff[key] = (float("inf"), float("inf"))
+            return
+        d = float(np.abs(got.astype(np.float64) - want.astype(np.float64)).max())
+        diff[key] = (d, d / max(float(np.abs(want).max()), 1e-30))
+
     for which, ours, theirs in (("critic", res.critic, rec.critic_losses), ("G", res.generator, rec.g_losses)):
         for key, want in theirs.items():
             got = np.array([step[key] for step in ours])
-            n = min(len(got), len(want)) if iterations is not None else len(want)
-            same_count = len(got) == n
-            diff[f"{which}.{key}"] = float(np.abs(got[:n] - want[:n]).max()) if same_count else float("inf")
+            if iterations is not None:  # a prefix: as many steps as the replay made
+                want = want[: len(got)]
+            compare(f"{which}.{key}", got, want)
     if iterations is None:
         for net, state in (("G", res.G), ("D", res.D)):
             want = rec.state_dict("final", net, G if net == "G" else D, dtype)
-            diff[f"final_{net}"] = max(float((state[k].double() - v.double()).abs().max()) for k, v in want.items())
+            got = torch.cat([state[k].double().flatten() for k in want]).numpy()
+            compare(f"final_{net}", got, torch.cat([v.double().flatten() for v in want.values()]).numpy())
     return rec, res, diff
 
 
@@ -60,15 +84,18 @@ def test_golden_replay_agrees_with_the_authors_code(name: str) -> None:
     rec, res, diff = replay_golden(name)
     tol = TOL[rec.meta["dtype"]]
     assert all(v == 0 for v in res.unused.values()), f"{name}: recorded draws left unused: {res.unused}"
-    bad = {k: v for k, v in diff.items() if not v <= tol}
+    bad = {k: v for k, v in diff.items() if not (v[0] <= tol and v[1] <= tol)}
     assert not bad, f"{name}: replay differs from {rec.meta['authors_repo']}@{rec.meta['authors_commit'][:12]}: {bad}"
 
 
 def test_golden_mlp_run_covers_the_100_5_schedule() -> None:
-    # G its 0-24 and 500 get 100 critic steps, cut at the epoch's end (12 batches); the others 5, or the epoch's rest
-    rec = replay.Recording.load(GOLDEN / "wgan_mlp.npz")
-    assert rec.meta["run"]["iterations"] > 500
-    assert rec.meta["critic_steps"] == 12 * len(rec.perms)
+    # 12 batches per epoch: G its 0-24 get 100 critic steps cut at the epoch's end (12), then blocks of 5, 5, 2; G it
+    # 500 (100 steps) starts with 7 batches left in its epoch, so a 5-step block there would differ
+    _, res, _ = replay_golden("wgan_mlp")
+    steps = res.critic_steps
+    assert len(steps) == 504 and steps[:25] == [12] * 25
+    assert steps[25:31] == [5, 5, 2, 5, 5, 2]
+    assert steps[499:502] == [5, 7, 5]
 
 
 @pytest.mark.parametrize(
@@ -86,18 +113,19 @@ def test_golden_replay_catches_a_slip_in_the_wgan_loop(slip: dict, iterations: i
         _, _, diff = replay_golden("wgan_mlp", iterations=iterations, **slip)
     except replay.ReplayMismatch:
         return  # the slipped loop asked for other draws than WG made: caught too
-    assert max(diff.values()) > 1e-6, f"{slip} went unnoticed: {diff}"
+    assert max(rel for _, rel in diff.values()) > 1000 * TOL["float32"], f"{slip} went unnoticed: {diff}"
 
 
 def test_golden_prefix_replay_agrees() -> None:
-    # the slip test's baseline: the same 30-iteration prefix without a slip agrees
+    # the slip test's baseline: the same prefix without a slip agrees
     _, _, diff = replay_golden("wgan_mlp", iterations=27)
-    assert max(diff.values()) <= 1e-6, diff
+    assert max(max(v) for v in diff.values()) <= TOL["float32"], diff
 
 
 def test_golden_replay_catches_a_slip_in_the_gp_loss() -> None:
+    # lambda off by one part in a million
     _, _, diff = replay_golden("wgangp_toy8_f64", gp_lambda=0.1 * (1 + 1e-6))
-    assert max(diff.values()) > 1e-10
+    assert max(rel for _, rel in diff.values()) > 1000 * TOL["float64"], diff
 
 
 @pytest.mark.xfail(
@@ -107,5 +135,26 @@ def test_golden_replay_catches_a_slip_in_the_gp_loss() -> None:
     "ganrepro's wgan critic step draws as many fakes as real items",
 )
 def test_golden_short_last_batch() -> None:
-    rec, res, diff = replay_golden("wgan_mlp_partial")
-    assert max(diff.values()) <= TOL[rec.meta["dtype"]]
+    rec, _, diff = replay_golden("wgan_mlp_partial")
+    assert max(max(v) for v in diff.values()) <= TOL[rec.meta["dtype"]]
+
+
+def test_recording_round_trips_through_npz_without_pickle(tmp_path: Path) -> None:
+    rec = replay.Recording.load(GOLDEN / "wgangp_toy8_f64.npz")
+    rec.save(tmp_path / "copy.npz")
+    back = replay.Recording.load(tmp_path / "copy.npz")
+    assert back.meta == rec.meta and back.meta["authors_commit"]
+    for a, b in zip(rec.real + rec.latents + rec.init["D"], back.real + back.latents + back.init["D"], strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    with np.load(tmp_path / "copy.npz", allow_pickle=False) as f:
+        assert all(f[k].dtype != object for k in f.files)
+
+
+def test_a_draw_of_another_size_stops_the_replay() -> None:
+    feed = replay.Feed(replay.RecordedBatches([torch.zeros(4, 2)]), [torch.zeros(4, 2)])
+    with pytest.raises(replay.ReplayMismatch, match="asked for 3, the recorded run drew 4"):
+        feed.latents(3, 2)
+    feed.latents(4, 2)
+    with pytest.raises(replay.ReplayMismatch, match="one more"):
+        feed.latents(4, 2)
+    assert feed.unused() == {"latents": 0, "interpolation_weights": 0, "real_batches": 1}

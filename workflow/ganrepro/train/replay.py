@@ -118,6 +118,7 @@ class Feed:
 class Result:
     critic: list[dict[str, float]]  # every critic step's losses, in order
     generator: list[dict[str, float]]  # every G step's losses
+    critic_steps: list[int]  # critic steps of each G iteration
     G: dict[str, torch.Tensor]
     D: dict[str, torch.Tensor]
     unused: dict[str, int] = field(default_factory=dict)
@@ -141,16 +142,19 @@ def replay(
     method.draws = feed
     critic: list[dict[str, float]] = []
     gen: list[dict[str, float]] = []
+    per_g: list[int] = []
 
     def keep(logs: dict[str, torch.Tensor]) -> None:
         critic.append({k: v.item() for k, v in logs.items()})
 
     train_g = cfg.get("train_generator", True)
     for it in range(cfg["iterations"]):
+        before = len(critic)
         logs = train_iteration(method, feed.sampler, it, cfg["batch_size"], device, train_g, on_critic_step=keep)
+        per_g.append(len(critic) - before)
         if train_g:
             gen.append({"loss_G": logs["loss_G"].item()})
-    return Result(critic, gen, _cpu_state(G), _cpu_state(D), feed.unused())
+    return Result(critic, gen, per_g, _cpu_state(G), _cpu_state(D), feed.unused())
 
 
 def _cpu_state(net: nn.Module) -> dict[str, torch.Tensor]:
