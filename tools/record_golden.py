@@ -397,8 +397,8 @@ def main(argv: list[str] | None = None) -> int:
         "wgan_mlp": record_wg(a.wgan, wg, "wgan_mlp", mlp=True, n_images=48, image_size=8, nz=2, width=16,
                               batch=4, epochs=185, seed=0),
         # an epoch with a short last batch (50 = 12 x 4 + 2): WG still feeds a full batch of 4 fakes
-        "wgan_mlp_partial": record_wg(a.wgan, wg, "wgan_mlp_partial", mlp=True, n_images=50, image_size=8, nz=2,
-                                      width=16, batch=4, epochs=2, seed=1),
+        "wgan_mlp_partial": record_wg(a.wgan, wg, "wgan_mlp_partial", mlp=True, n_images=50, image_size=4, nz=2,
+                                      width=8, batch=4, epochs=2, seed=1),
         "wgan_dcgan32": record_wg(a.wgan, wg, "wgan_dcgan32", mlp=False, n_images=12, image_size=32, nz=8,
                                   width=4, batch=4, epochs=6, seed=2),
         "wgangp_toy8_f64": record_gp_toy(a.wgangp, gp, dim=16, batch=64, iters=4, seed=3),
