@@ -22,6 +22,15 @@ TOL = {"float32": 1e-6, "float64": 1e-10}
 Diff = dict[str, tuple[float, float]]  # quantity -> (largest absolute difference, the same over the largest |value|)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # as tools/record_golden.py records: one thread keeps every kernel's summation order, and tiny nets run faster
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def run_config(rec: replay.Recording, **method_over: object) -> dict:
     """The replay's run config: config/methods.yaml's defaults for the method (what every run starts from), the
     recording's overrides (gp_lambda 0.1 of the toy), then the test's own."""
