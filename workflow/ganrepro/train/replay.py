@@ -70,6 +70,9 @@ class RecordedEpochs(data.IndexedSampler):
     def new_permutation(self) -> torch.Tensor:
         return self._perms.take(len(self.images))
 
+    def unused(self) -> dict[str, int]:
+        return {"epochs": self._perms.left()}
+
 
 class RecordedBatches(data.Sampler):
     """Real batches handed out in the recorded order (endless toy samplers)."""
@@ -82,6 +85,9 @@ class RecordedBatches(data.Sampler):
 
     def sample(self, n: int, keep_partial: bool = False) -> torch.Tensor:
         return self._batches.take(n)
+
+    def unused(self) -> dict[str, int]:
+        return {"real_batches": self._batches.left()}
 
 
 class Feed:
@@ -107,10 +113,8 @@ class Feed:
     def unused(self) -> dict[str, int]:
         """Recorded draws the replay did not consume (all zero when the loop drew exactly what the recording did)."""
         out = {"latents": self._z.left(), "interpolation_weights": self._eps.left()}
-        if isinstance(self.sampler, RecordedEpochs):
-            out["epochs"] = self.sampler._perms.left()
-        elif isinstance(self.sampler, RecordedBatches):
-            out["real_batches"] = self.sampler._batches.left()
+        if isinstance(self.sampler, RecordedEpochs | RecordedBatches):
+            out |= self.sampler.unused()
         return out
 
 
