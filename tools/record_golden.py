@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import platform
 import random
 import shutil
@@ -220,9 +221,7 @@ def record_wg(
         torchvision.datasets.ImageFolder = lambda root, transform=None: dataset  # type: ignore[assignment,misc]
         cwd = Path.cwd()
         try:
-            import os
-
-            os.chdir(work)
+            os.chdir(work)  # WG writes its samples and checkpoints under the working folder
             random.seed(seed)  # WG draws its torch seed with random.randint
             with hooks.active():
                 _exec(work / "main.py", argv, ns)
