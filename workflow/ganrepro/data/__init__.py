@@ -56,7 +56,11 @@ class IndexedSampler(Sampler):
         super().__init__(seed)
         self.images, self.labels = images, labels
         self.epoch, self.pos = 0, 0
-        self.perm = torch.randperm(len(images), generator=self.gen)
+        self.perm = self.new_permutation()
+
+    def new_permutation(self) -> torch.Tensor:
+        """The order of the next epoch. ganrepro.train.replay overrides it to read the epochs a recorded run read."""
+        return torch.randperm(len(self.images), generator=self.gen)
 
     def epoch_done(self, n: int, keep_partial: bool = False) -> bool:
         return self.pos >= len(self.perm) if keep_partial else self.pos + n > len(self.perm)
@@ -66,7 +70,7 @@ class IndexedSampler(Sampler):
             raise ValueError(f"batch size {n} is larger than the dataset ({len(self.images)} items)")
         if self.epoch_done(n, keep_partial):
             self.epoch, self.pos = self.epoch + 1, 0
-            self.perm = torch.randperm(len(self.images), generator=self.gen)
+            self.perm = self.new_permutation()
         idx = self.perm[self.pos : self.pos + n]
         self.pos += n
         return self.images[idx.to(self.images.device)]

@@ -24,7 +24,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -259,7 +259,13 @@ def _divergence(row: dict[str, float], bound: float, G: nn.Module, D: nn.Module)
 
 
 def train_iteration(
-    method: methods.Method, sampler: data.Sampler, it: int, bs: int, device: str, train_g: bool = True
+    method: methods.Method,
+    sampler: data.Sampler,
+    it: int,
+    bs: int,
+    device: str,
+    train_g: bool = True,
+    on_critic_step: Callable[[dict[str, torch.Tensor]], None] | None = None,
 ) -> dict[str, torch.Tensor]:
     """One generator iteration: the method's critic steps on real batches, then its generator step.
 
@@ -267,6 +273,7 @@ def train_iteration(
     runs out of batches (the G step follows at once) and uses each epoch's short last batch; the other reference
     loops draw full batches endlessly. Losses stay on the device (no host sync); the caller reads them every
     `log_every` iterations. `ganrepro bench` times exactly this function against a reference-style loop.
+    `on_critic_step` receives a copy of every critic step's losses (ganrepro.train.replay records them all).
     """
     method.begin_iteration(it)
     logs: dict[str, torch.Tensor] = {}
@@ -276,6 +283,8 @@ def train_iteration(
             break
         real = sampler.sample(bs, keep_partial).to(device, non_blocking=True)
         logs = method.critic_step(real)
+        if on_critic_step is not None:
+            on_critic_step(dict(logs))  # a copy: the G step's losses are added to `logs` below
     if train_g:
         logs.update(method.generator_step(bs))
     return logs

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -35,8 +35,25 @@ def make_optimizer(spec: dict[str, Any], params: Iterable[nn.Parameter]) -> torc
     raise GanreproError(f"unknown optimizer name {name!r} in method config; valid names: adam, rmsprop")
 
 
+class Draws(Protocol):
+    """Where a method's training draws come from when not from its own noise stream (ganrepro.train.replay.Feed
+    replays the draws of a recorded run of the reference code)."""
+
+    def latents(self, n: int, nz: int) -> torch.Tensor:
+        """The next training latent batch, shape (n, nz)."""
+        ...
+
+    def interpolation_weights(self, n: int) -> torch.Tensor:
+        """The next batch of WGAN-GP interpolation weights, shape (n,)."""
+        ...
+
+
 class Method:
-    """Holds G, D, their optimizers and a noise generator. Subclasses implement the two steps."""
+    """Holds G, D, their optimizers and a noise generator. Subclasses implement the two steps.
+
+    ``draws`` (default None: the method's own noise stream) supplies the training latents and the WGAN-GP
+    interpolation weights instead; sample grids (an explicit ``generator``) never read it.
+    """
 
     def __init__(self, hp: dict[str, Any], G: nn.Module, D: nn.Module, seed: int, device: str) -> None:
         self.hp, self.G, self.D, self.device = hp, G, D, device
@@ -45,6 +62,7 @@ class Method:
         # A dedicated generator for latent noise, so its stream does not depend on anything else.
         self.noise_gen = torch.Generator(device=device).manual_seed(seed + 1_000_003)
         self.it = 0  # current G iteration (0-based), set by the engine through begin_iteration
+        self.draws: Draws | None = None
 
     def begin_iteration(self, g_iter: int) -> None:
         """Called by the engine before the critic steps of G iteration `g_iter` (schedules use self.it)."""
@@ -70,8 +88,16 @@ class Method:
     # --- helpers --------------------------------------------------------------------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Latent batch; `generator` defaults to the training noise stream (the engine passes its own for grids)."""
+        if generator is None and self.draws is not None:
+            return self.draws.latents(n, self.G.nz).to(self.device)
         gen = generator if generator is not None else self.noise_gen
         return latent.draw(latent.law_of(self.hp), n, self.G.nz, generator=gen, device=self.device)
+
+    def interpolation_weights(self, n: int) -> torch.Tensor:
+        """Per-sample U[0, 1) weights (WGAN-GP's epsilon), from the training noise stream unless ``draws`` is set."""
+        if self.draws is not None:
+            return self.draws.interpolation_weights(n).to(self.device)
+        return torch.rand(n, generator=self.noise_gen, device=self.device)
 
     def fake(self, n: int) -> torch.Tensor:
         with torch.no_grad():

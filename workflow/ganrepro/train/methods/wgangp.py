@@ -42,7 +42,7 @@ class WGANGP(Method):
         d_real = self.D(real).mean()
         d_fake = self.D(fake).mean()
         # eps ~ U[0, 1] per sample, drawn from the method's own noise stream (after the fake batch's noise)
-        eps = torch.rand(real.shape[0], generator=self.noise_gen, device=self.device)
+        eps = self.interpolation_weights(real.shape[0])
         gp = gradient_penalty(self.D, real, fake, eps)
         cost = d_fake - d_real + self.hp["gp_lambda"] * gp
         cost.backward()
