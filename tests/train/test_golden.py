@@ -137,13 +137,8 @@ def test_golden_replay_catches_a_slip_in_the_gp_loss() -> None:
     assert max(rel for _, rel in diff.values()) > 1000 * TOL["float64"], diff
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=replay.ReplayMismatch,
-    reason="finding: WG main.py feeds a full batch of fakes (batchSize noise) on an epoch's short last real batch; "
-    "ganrepro's wgan critic step draws as many fakes as real items",
-)
 def test_golden_short_last_batch() -> None:
+    """WG main.py pairs an epoch's short last real batch with a full batch of fakes (found by this golden file)."""
     rec, _, diff = replay_golden("wgan_mlp_partial")
     assert max(max(v) for v in diff.values()) <= TOL[rec.meta["dtype"]]
 

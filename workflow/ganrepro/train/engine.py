@@ -276,6 +276,7 @@ def train_iteration(
     `on_critic_step` receives a copy of every critic step's losses (ganrepro.train.replay records them all).
     """
     method.begin_iteration(it)
+    method.batch_size = bs
     logs: dict[str, torch.Tensor] = {}
     ends_with_epoch, keep_partial = method.data_loop()
     for j in range(method.n_critic(it)):

@@ -63,6 +63,7 @@ class Method:
         self.noise_gen = torch.Generator(device=device).manual_seed(seed + 1_000_003)
         self.it = 0  # current G iteration (0-based), set by the engine through begin_iteration
         self.draws: Draws | None = None
+        self.batch_size: int | None = None  # the run's batch size, set by the engine (train_iteration)
 
     def begin_iteration(self, g_iter: int) -> None:
         """Called by the engine before the critic steps of G iteration `g_iter` (schedules use self.it)."""

@@ -46,7 +46,10 @@ class WGAN(Method):
         self.requires_grad(self.D, True)
         self.opt_D.zero_grad(set_to_none=True)
         err_real = self.D(real).mean()
-        err_fake = self.D(self.fake(real.shape[0])).mean()
+        # WG main.py draws a full batch of noise at every critic step, also beside an epoch's short last real batch
+        # (tests/golden/wgan_mlp_partial.npz); other loops never see a short batch
+        full = self.batch_size if self.data_loop()[1] and self.batch_size else real.shape[0]
+        err_fake = self.D(self.fake(full)).mean()
         loss_d = err_real - err_fake
         loss_d.backward()
         self.opt_D.step()
