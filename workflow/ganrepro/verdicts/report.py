@@ -307,17 +307,31 @@ def _summary_table(lines: list[Line]) -> str:
     body = []
     for ln in lines:
         c = ln.claim
-        why = f'<br><small class="why">{_code(ln.why_not_run)}</small>' if ln.why_not_run else ""
         body.append(
             f"<tr{' class=smokerow' if ln.result is not None and not ln.comparable else ''}>"
             f"<td class='l stmt'><b>{html.escape(c['id'])}</b><br>{html.escape(c['statement'])}<br>"
             f"<small>{html.escape(ln.aspec['where'])}</small></td>"
             f"<td>{_published_cell(c, ln.published)}</td><td>{_reproduced_cell(ln)}</td>"
-            f"<td class=l>{_mark_cell(ln)}<br><small>{_rule_text(c, ln.res)}; test: {_requirement(c)}</small>{why}</td>"
+            f"<td class=l>{_mark_cell(ln)}<br><small>{_rule_text(c, ln.res)}; test: {_requirement(c)}</small></td>"
             f"<td class='l prov'><small>{html.escape(ln.evidence)}</small>"
             f"{_details(ln) if ln.result is not None else ''}</td></tr>"
         )
     return head + "".join(body) + "</table>"
+
+
+def _not_run_table(lines: list[Line]) -> str:
+    """Claims without a paper-scale result, compactly: the paper's statement, its number and why it is not run."""
+    rows = "".join(
+        f"<tr><td class='l stmt'><b>{html.escape(ln.claim['id'])}</b> {html.escape(ln.claim['statement'])} "
+        f"<small>({html.escape(ln.aspec['where'])})</small></td><td>{_published_cell(ln.claim, ln.published)}</td>"
+        f"<td class=l><small class=why>{_code(ln.why_not_run)}</small></td></tr>"
+        for ln in lines
+    )
+    return (
+        f"<h4>Not run at paper scale ({len(lines)} claim{'s' if len(lines) != 1 else ''})</h4><table class=summary>"
+        "<tr><th class=l>claim: what the paper says</th><th>published</th>"
+        f"<th class=l>why, and how to run it</th></tr>{rows}</table>"
+    )
 
 
 LEGEND = (
@@ -510,11 +524,13 @@ def _paper_section(plan: Plan, paper: Paper, lines: list[Line]) -> list[str]:
     ]
     at_scale = [ln for ln in lines if ln.comparable or ln.result is None]
     smoke = [ln for ln in lines if ln.result is not None and not ln.comparable]
-    parts.append(
-        "<h3 class=scale>Paper-scale evidence <span class='badge paper'>comparable with the paper</span></h3>"
-        + _summary_table(at_scale)
-        + LEGEND
-    )
+    measured = [ln for ln in at_scale if ln.result is not None]
+    not_run = [ln for ln in at_scale if ln.result is None]
+    parts.append("<h3 class=scale>Paper-scale evidence <span class='badge paper'>comparable with the paper</span></h3>")
+    if measured:
+        parts.append(_summary_table(measured) + LEGEND)
+    if not_run:  # after the measured claims, compact: what they need is the news, not an empty row each
+        parts.append(_not_run_table(not_run))
     parts += _figures(paper, at_scale)
     no_figure = [a for a in spec["artifacts"] if not any(ln.claim["artifact"] == a for ln in lines)]
     missing = [a for a in no_figure if not any(r.comparable for r in results(paper.name, a))]
