@@ -426,9 +426,12 @@ def _scoreboard(plan: Plan, judged: dict[str, list[Line]], alerts: dict[str, lis
             + "</td>"
         )
         ev = "<br>".join(f"{n} &times; {html.escape(k)}" for k, n in t["evidence"].most_common()) or "none yet"
-        ev += "".join(f"<br><span class='badge smoke'>{html.escape(a)}</span>" for a in alerts.get(name, []))
-        cells.append(f"<td class='l ev'>{ev}</td>")
-        cells.append(f"<td class='{'n zero' if not t['smoke'] else 'n'}'>{t['smoke']}</td>")
+        warn = "".join(f"<br><span class='badge smoke'>{html.escape(a)}</span>" for a in alerts.get(name, []))
+        at_paper_scale = scales.comparable(plan.config["scale"])  # the plan's classifiers are made at its scale
+        cells.append(f"<td class='l ev'>{ev}{warn if at_paper_scale else ''}</td>")
+        cells.append(
+            f"<td class='{'n zero' if not t['smoke'] else 'n'}'>{t['smoke']}{'' if at_paper_scale else warn}</td>"
+        )
         title = html.escape(plan.papers[name].spec["title"])
         rows.append(
             f"<tr data-paper='{name}'><td class=l><a href='#paper-{name}'><b>{name}</b></a><br>"
