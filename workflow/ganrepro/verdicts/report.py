@@ -24,8 +24,8 @@ from ganrepro.spec import catalog
 from ganrepro.spec import scale as scales
 from ganrepro.spec.plan import Paper, Plan
 from ganrepro.verdicts.claims import MIN_SEEDS, _rows
-from ganrepro.verdicts.results import results
-from ganrepro.verdicts.standing import BUCKETS, Line, judge_paper, tally, why_not_run
+from ganrepro.verdicts.results import Result, results
+from ganrepro.verdicts.standing import BUCKETS, Line, judge_paper, no_provenance, tally, why_not_run
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:1250px;margin:1.2em auto;padding:0 1em;color:#222}
@@ -479,22 +479,15 @@ def _classifier_alerts(plan: Plan) -> tuple[list[str], dict[str, list[str]]]:
     return lines, per_paper
 
 
-def _figures(paper: Paper, lines: list[Line]) -> list[str]:
-    """One card per artifact result among `lines`: the paper's statement, the figure and the CSV excerpt."""
-    parts: list[str] = []
-    seen: set[tuple[str, str]] = set()
-    for ln in lines:
-        r = ln.result
-        if r is None or (ln.claim["artifact"], r.source) in seen:
-            continue
-        seen.add((ln.claim["artifact"], r.source))
-        parts.append(_figure_card(paper, ln.claim["artifact"], ln))
-    return parts
+def _figures(paper: Paper, found: dict[str, list[Result]], comparable: bool) -> list[str]:
+    """One card per paper-scale (or per smoke) result of every artifact, claims or none: the paper's statement,
+    the figure and the CSV excerpt."""
+    return [_figure_card(paper, aname, r) for aname, rs in found.items() for r in rs if r.comparable == comparable]
 
 
-def _figure_card(paper: Paper, aname: str, line: Line) -> str:
-    aspec, prov, r = line.aspec, line.prov, line.result
-    assert r is not None
+def _figure_card(paper: Paper, aname: str, r: Result) -> str:
+    aspec = paper.spec["artifacts"][aname]
+    prov = r.prov or no_provenance(r)
     runs = prov.get("runs", [])
     n_div = sum(x.get("status") == "diverged" for x in runs)
     random_init = "RANDOM-INIT" in str(prov.get("weights", ""))  # greyed out: the metric values mean nothing
@@ -534,22 +527,24 @@ def _paper_section(plan: Plan, paper: Paper, lines: list[Line]) -> list[str]:
         parts.append(_summary_table(measured) + LEGEND)
     if not_run:  # after the measured claims, compact: what they need is the news, not an empty row each
         parts.append(_not_run_table(not_run))
-    parts += _figures(paper, at_scale)
-    no_figure = [a for a in spec["artifacts"] if not any(ln.claim["artifact"] == a for ln in lines)]
-    missing = [a for a in no_figure if not any(r.comparable for r in results(paper.name, a))]
+    found = {a: results(paper.name, a) for a in spec["artifacts"]}  # artifacts without claims have figures too
+    parts += _figures(paper, found, comparable=True)
+    no_claims = [a for a in spec["artifacts"] if not any(ln.claim["artifact"] == a for ln in lines)]
+    missing = [a for a in no_claims if not any(r.comparable for r in found[a])]
     if missing:
         parts.append(
             "<p><small>Figures without claims and without a paper-scale result: "
             + ", ".join(f"{html.escape(a)} ({_code(why_not_run(plan, paper, a)[1])})" for a in missing)
             + "</small></p>"
         )
-    if smoke:
+    if any(not r.comparable for rs in found.values() for r in rs):
         parts.append(
             "<section class=smokezone><h3 class=scale>Smoke evidence <span class='badge smoke'>smoke &mdash; NOT "
             "COMPARABLE</span></h3><p><small>Shortened runs, stand-in data where the real files are absent: these "
-            "exercise the pipeline and are never compared with the paper.</small></p>" + _summary_table(smoke)
+            "exercise the pipeline and are never compared with the paper.</small></p>"
+            + (_summary_table(smoke) if smoke else "")
         )
-        parts += _figures(paper, smoke)
+        parts += _figures(paper, found, comparable=False)
         parts.append("</section>")
     parts.append("</section>")
     return parts

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import deep_merge
 from ganrepro.spec.plan import Paper, Plan, resolve_run
 from ganrepro.verdicts.claims import MIN_SEEDS
@@ -145,7 +146,10 @@ def why_not_run(plan: Plan, paper: Paper, aname: str) -> tuple[str, str]:
     spec = paper.spec
     aspec = spec["artifacts"][aname]
     resolved = deep_merge(aspec, (aspec.get("at_scale") or {}).get("paper", {}))
-    cfgs = [resolve_run(paper.name, key, spec["runs"][key], 0, "paper") for key in resolved.get("runs", [])]
+    try:
+        cfgs = [resolve_run(paper.name, key, spec["runs"][key], 0, "paper") for key in resolved.get("runs", [])]
+    except GanreproError as e:  # `ganrepro validate` names this; the report still says what it can
+        return "not yet run", f"not yet run at paper scale; its paper-scale runs do not resolve: {e}"
     datasets = {c["dataset"]["name"] for c in cfgs}
     if resolved.get("classifier"):  # a mode-count metric's LeNet-5 trains on that dataset
         datasets.add(resolved["classifier"])
@@ -167,7 +171,7 @@ def why_not_run(plan: Plan, paper: Paper, aname: str) -> tuple[str, str]:
     return "not yet run", f"not yet run at paper scale; run `snakemake --cores 2 --config scale=paper {papers}`"
 
 
-def _no_provenance(r: Result) -> dict[str, Any]:
+def no_provenance(r: Result) -> dict[str, Any]:
     """A result whose provenance file is missing is still shown and judged, labelled as such."""
     missing = "unknown (no provenance file)"
     return {
@@ -193,7 +197,7 @@ def judge_paper(plan: Plan, paper: Paper) -> list[Line]:
         found = results(paper.name, aname)
         reason = ("", "") if any(r.comparable for r in found) else why_not_run(plan, paper, aname)
         for c in claims:
-            mine = [Line(paper.name, c, aspec, r, r.prov or _no_provenance(r), judge(c, r, pub), pub) for r in found]
+            mine = [Line(paper.name, c, aspec, r, r.prov or no_provenance(r), judge(c, r, pub), pub) for r in found]
             if reason[0]:
                 mine.append(Line(paper.name, c, aspec, None, {}, judge(c, None, pub), pub, False, *reason))
             # the counted row: the first paper-scale result (committed comes first), else the not-run row
