@@ -206,3 +206,13 @@ def test_a_stand_in_classifier_is_said_on_the_first_screen(report):
     first_screen = " ".join(page.events[: page.first_section_at])
     assert "fell back to a STAND-IN" in first_screen and "below its target" in first_screen
     assert "classifier fashion_mnist: stand-in" in page.board_text["swgan"]
+
+
+def test_papers_outside_the_config_have_a_row_saying_so(repo_copy, monkeypatch):
+    monkeypatch.setattr(standing, "_cuda_here", lambda: False)
+    page = Page()
+    page.feed(write_report(build_plan(load_config(overrides={"papers": ["wgan"]}))).read_text())
+    assert sorted(page.board) == sorted(PAPERS)
+    assert page.board["wgan"]["claims"] == len(load_paper(paper_dir("wgan"))["claims"])
+    for p in set(PAPERS) - {"wgan"}:
+        assert page.board[p] == {} and f"papers=[wgan,{p}]" in page.board_text[p]  # no counts, and how to get them

@@ -404,8 +404,8 @@ def _scoreboard(plan: Plan, judged: dict[str, list[Line]], alerts: dict[str, lis
         if name not in judged:
             rows.append(
                 f"<tr data-paper='{name}'><td class=l><b>{name}</b></td><td colspan=10 class=l><small>not in this "
-                f"report: config key <code>papers</code> is {html.escape(str(plan.config['papers']))}; add it with "
-                f"<code>--config papers=[...,{name}]</code></small></td></tr>"
+                f"report (config key <code>papers</code>); its committed results are counted by "
+                f"<code>ganrepro report --config 'papers=[{','.join([*plan.papers, name])}]'</code></small></td></tr>"
             )
             continue
         t = tally(judged[name])
