@@ -276,8 +276,9 @@ def _details(line: Line) -> str:
     summary = html.escape(line.result.source if line.result is not None else "no result")
     return (
         f"<details><summary>{summary} &middot; provenance and detail</summary>{_provenance(line)}<br><small>"
-        f"check: {html.escape(str(res['check']))}<br>difference: {_difference_cell(res)} &middot; tolerance: "
-        f"{_tolerance_cell(c)} ({html.escape(str(c.get('tolerance_reason', '')))})<br>control: {ctrl}<br>"
+        f"check: {html.escape(str(res['check']))}<br>difference: {_difference_cell(res)}<br>tolerance "
+        f"{_tolerance_cell(c).split('<br>')[0]}: {html.escape(str(c.get('tolerance_reason', '')))}<br>"
+        f"control: {ctrl}<br>"
         f"{html.escape(str(res.get('detail') or ''))}{revised}</small></details>"
     )
 
