@@ -337,3 +337,55 @@ def test_a_damaged_run_file_is_one_line_set_aside_never_a_run_that_drops_out(env
 def test_control_an_intact_run_folder_builds(env, tmp_path):
     df, _ = _build(env, "loss_curve", tmp_path)
     assert set(df.seed) == {0, 1}
+
+
+def _figure(runs, kind, **params):
+    """The builder's figure itself (build() saves and closes it)."""
+    from ganrepro.artifacts import KINDS, resolved
+
+    art = Artifact(paper="t", name=kind, kind=kind, spec={"title": "LSUN bedrooms", "params": params}, runs=runs)
+    k, art = resolved(art)
+    assert KINDS.get(kind) is k
+    return k.build(art)[1]
+
+
+def test_figures_of_stand_in_runs_say_so_in_their_title(env):
+    """A title naming the paper's dataset (e.g. LSUN) over curves or grids from stand-in images says stand-in."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    runs = {"clip": env["clip"]}
+    for kind, params in (("loss_curve", {"columns": ["loss_D"]}), ("sample_grid", {})):
+        assert _figure(runs, kind, **params)._suptitle.get_text() == "LSUN bedrooms"  # control: toy data, no label
+    for r in env["clip"]:
+        st = json.loads((r.dir / "status.json").read_text())
+        (r.dir / "status.json").write_text(json.dumps({**st, "data": "stand-in (synthetic images, not real data)"}))
+    for kind, params in (("loss_curve", {"columns": ["loss_D"]}), ("sample_grid", {})):
+        title = _figure(runs, kind, **params)._suptitle.get_text()
+        assert title.startswith("STAND-IN DATA") and title.endswith("LSUN bedrooms"), (kind, title)
+
+
+def test_a_metric_curve_of_one_snapshot_draws_a_point(monkeypatch):
+    """One snapshot per run (e.g. a FID at the last iteration only) is a visible marker, not an empty axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ganrepro.artifacts import metric_curve as mc
+
+    one = pd.DataFrame(
+        {
+            "run": ["a", "a"],
+            "method": "wgan",
+            "seed": [0, 1],
+            "eval_id": "fid",
+            "iteration": [100, 100],
+            "value": [30.0, 32.0],
+        }
+    )
+    monkeypatch.setattr(mc, "eval_table", lambda art: one)
+    art = Artifact(paper="t", name="m", kind="metric_curve", spec={"title": "t", "params": {}}, runs={})
+    line = mc.metric_curve(art)[1].axes[0].get_lines()[0]
+    assert line.get_marker() == "o" and list(line.get_ydata()) == [31.0]
+    curve = pd.concat([one.assign(iteration=[i, i]) for i in (100, 200, 300)])
+    monkeypatch.setattr(mc, "eval_table", lambda art: curve)
+    assert mc.metric_curve(art)[1].axes[0].get_lines()[0].get_marker() in ("None", None, "")  # control: a curve

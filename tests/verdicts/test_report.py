@@ -29,7 +29,7 @@ def test_summary_table_mean_std_over_seeds_and_provenance(repo_copy):
         shutil.copy(ROOT / "paper_tables" / "wgan" / "reproduced" / f"fig2.{ext}", kept / f"fig2.{ext}")
     plan = build_plan(load_config(overrides={"papers": ["wgan"]}))
     page = write_report(plan).read_text()
-    assert "Claims: published vs reproduced" in page
+    assert "Paper-scale evidence" in page and "<table id=scoreboard>" in page
 
     # the reproduced cell is the mean +- std of the per-seed Spearman rho, computed here independently
     df = pd.read_csv(kept / "fig2.csv")

@@ -52,7 +52,8 @@ def metric_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         sub = df[df["eval_id"] == eid]
         for key, g in sub.groupby("run"):
             agg = g.groupby("iteration")[col].agg(["mean", "std"]).reset_index()
-            ax.plot(agg["iteration"], agg["mean"], label=str(key))
+            # a curve of one or two snapshots is drawn as points: a bare line of one point is invisible
+            ax.plot(agg["iteration"], agg["mean"], label=str(key), marker="o" if len(agg) < 3 else None)
             ax.fill_between(
                 agg["iteration"],
                 agg["mean"] - agg["std"].fillna(0),
@@ -62,6 +63,8 @@ def metric_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         ax.set_xlabel("G iteration")
         ax.set_title(f"{eid}: {col} (mean ± std over seeds)", fontsize=9)
         ax.legend(fontsize=8)
+    if "data" in df.columns and df["data"].astype(str).str.startswith("stand-in").any():
+        fig.suptitle("STAND-IN DATA (synthetic images, not the paper's dataset)", fontsize=10, color="firebrick")
     # CSV round trip turns the booleans into 1.0/0.0 (NaN where the metric uses no Inception network)
     official = {
         str(v).lower() in ("true", "1", "1.0") for v in df.get("official_weights", pd.Series(dtype=object)).dropna()
