@@ -303,7 +303,7 @@ def fetch(
     try:
         req = urllib.request.Request(asset.url, headers={"User-Agent": "ganrepro-prefetch"})
         with os.fdopen(fd, "wb") as f, urllib.request.urlopen(req, timeout=timeout) as r:
-            from tqdm import tqdm
+            from ganrepro.core.progress import progress as progress_bar
 
             announced = int(r.headers.get("Content-Length") or 0)
             if asset.size is not None and announced > asset.size:
@@ -313,13 +313,8 @@ def fetch(
                 deadline = 600 + (asset.size or 0) / 100_000
             t_end = time.monotonic() + deadline
             got = 0
-            with tqdm(
-                total=announced or asset.size,
-                unit="B",
-                unit_scale=True,
-                desc=dest.name,
-                disable=not progress,
-                mininterval=1.0,
+            with progress_bar(
+                total=announced or asset.size, unit="B", unit_scale=True, desc=dest.name, enabled=progress
             ) as bar:
                 while block := r.read1(1 << 20):  # read1: returns what has arrived, so the deadline is checked
                     f.write(block)
