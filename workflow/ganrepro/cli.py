@@ -249,16 +249,24 @@ def cmd_prefetch(args: argparse.Namespace) -> None:
         progress=cfg.get("progress", True),
     )
     print(f"datasets: {', '.join(datasets) or 'none'}; data_root: {data_root}; allow_download: {cfg['allow_download']}")
-    print(assets.format_table(rows))
+    print(assets.format_table(rows, verbose=args.verbose))
     if args.pin:
         lines = assets.pin_lines(ok, manifest)
         print("\nfull sha256 digests to pin in config/assets.yaml:" if lines else "\nnothing to pin")
         print("\n".join(f"  {line}" for line in lines))
-    bad = [r for r in rows if r["status"] not in ("ok", "UNPINNED")]
-    if bad:
-        raise GanreproError(
-            f"{len(bad)} asset(s) missing or failing their checks:\n" + "\n".join(r["detail"] for r in bad)
+    missing = [r["asset"] for r in rows if r["status"] == "missing"]
+    failed = [r for r in rows if r["status"] == "FAILED"]
+    if missing or failed:
+        # the table above says where each file goes and its size: one line here, the full detail with --verbose
+        why = [f"{len(missing)} missing ({', '.join(missing)}) and allow_download is false"] if missing else []
+        why += [f"{r['asset']} FAILED: {r['detail'].splitlines()[0]}" for r in failed]
+        fix = (
+            "on a machine with internet rerun with --config allow_download=true (and the same other --config), put "
+            "the files where the table says, or point config key 'sources' at folders holding them"
+            if missing
+            else "replace the file(s)"
         )
+        raise GanreproError(f"{'; '.join(why)}; {fix} (`ganrepro prefetch --verbose` shows URLs and checksums)")
     if args.marker:
         assets.write_marker(args.marker, ok)
         print(f"wrote {args.marker}")
@@ -403,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also these assets of config/assets.yaml (e.g. Inception weights)",
     )
     p.add_argument("--all", action="store_true", help="every asset in config/assets.yaml")
+    p.add_argument("-v", "--verbose", action="store_true", help="under each asset: where it looked, checksums, URL")
     p.add_argument("--pin", action="store_true", help="print the full sha256 of assets whose digest is not pinned yet")
     p.add_argument("--marker", help="write this file listing the verified assets (used by the Snakemake rule)")
     p.set_defaults(fn=cmd_prefetch)
