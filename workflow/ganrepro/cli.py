@@ -106,7 +106,9 @@ def _positive_int(text: str) -> int:
 
 
 def _progress(args: argparse.Namespace, cfg: dict) -> bool:
-    return not args.no_progress and bool(cfg.get("progress", True))
+    # -q takes the progress-bar path, which ganrepro.core.progress keeps silent: without a bar, training would
+    # print a line per checkpoint instead
+    return args.quiet or (not args.no_progress and bool(cfg.get("progress", True)))
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -352,6 +354,12 @@ def main(argv: list[str] | None = None) -> int:
         help="show the full traceback of an error (also: GANREPRO_DEBUG=1 in the environment)",
     )
     ap.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress output (bars, progress lines); results, warnings and errors are still printed",
+    )
+    ap.add_argument(
         "--version",
         action=_Version,
         nargs=0,
@@ -471,6 +479,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_check)
 
     args = ap.parse_args(argv)
+    from ganrepro.core.progress import set_quiet
+
+    set_quiet(args.quiet)
     debug = args.debug or os.environ.get("GANREPRO_DEBUG", "") not in ("", "0")
     try:
         args.fn(args)
@@ -495,6 +506,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"ganrepro: error: {user_message(e)}", file=sys.stderr)
         return 2
+    finally:
+        set_quiet(False)  # main() is also called in-process (tests): -q holds for this command only
     return 0
 
 

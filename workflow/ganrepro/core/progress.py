@@ -9,6 +9,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 STEP = 10  # percent of the total between two log lines
+_quiet = False  # `ganrepro -q`: no progress output at all, whatever a caller asks for
+
+
+def set_quiet(quiet: bool) -> None:
+    global _quiet
+    _quiet = quiet
 
 
 class LogProgress:
@@ -104,8 +110,10 @@ def progress(
     file: TextIO | None = None,
 ) -> Any:
     """A tqdm bar when `file` (default stderr) is a terminal, else a LogProgress (a line every 10%); nothing
-    is written when not `enabled`. Both support iteration, update(n), close() and with-blocks."""
+    is written when not `enabled` or after set_quiet(True). Both support iteration, update(n), close() and
+    with-blocks."""
     out = file or sys.stderr
+    enabled = enabled and not _quiet
     if enabled and getattr(out, "isatty", lambda: False)():
         from tqdm import tqdm
 
