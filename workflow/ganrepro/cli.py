@@ -256,17 +256,18 @@ def cmd_prefetch(args: argparse.Namespace) -> None:
         lines = assets.pin_lines(ok, manifest)
         print("\nfull sha256 digests to pin in config/assets.yaml:" if lines else "\nnothing to pin")
         print("\n".join(f"  {line}" for line in lines))
-    missing = [r["asset"] for r in rows if r["status"] == "missing"]
-    failed = [r for r in rows if r["status"] == "FAILED"]
-    if missing or failed:
+    offline = [r["asset"] for r in rows if r["status"] == "missing" and not cfg["allow_download"]]
+    # a failed check, or a failed download, says why in the first line of its detail
+    failed = [r for r in rows if r["status"] in ("missing", "FAILED") and r["asset"] not in offline]
+    if offline or failed:
         # the table above says where each file goes and its size: one line here, the full detail with --verbose
-        why = [f"{len(missing)} missing ({', '.join(missing)}) and allow_download is false"] if missing else []
-        why += [f"{r['asset']} FAILED: {r['detail'].splitlines()[0]}" for r in failed]
+        why = [f"{len(offline)} missing ({', '.join(offline)}) and allow_download is false"] if offline else []
+        why += [f"{r['asset']} {r['status']}: {r['detail'].splitlines()[0]}" for r in failed]
         fix = (
             "on a machine with internet rerun with --config allow_download=true (and the same other --config), put "
             "the files where the table says, or point config key 'sources' at folders holding them"
-            if missing
-            else "replace the file(s)"
+            if offline
+            else "replace the file(s) or download them again"
         )
         raise GanreproError(f"{'; '.join(why)}; {fix} (`ganrepro prefetch --verbose` shows URLs and checksums)")
     if args.marker:
