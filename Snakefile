@@ -1,5 +1,6 @@
-# ganrepro: load config, validate it, include the rules. Everything else lives in workflow/.
-from snakemake.utils import min_version, validate
+# ganrepro: load config, include the rules (common.smk validates the config first). Everything else lives in
+# workflow/.
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -12,7 +13,6 @@ if isinstance(config.get("seeds"), list):
     config["seeds"] = [
         int(s) if isinstance(s, str) and s.isdigit() else s for s in config["seeds"]
     ]
-validate(config, "workflow/ganrepro/spec/schemas/config.schema.yaml")
 
 
 # `snakemake --report <file>.html`: this description, then the flagged outputs (workflow/report/*.rst captions)

@@ -73,3 +73,17 @@ def test_version_names_the_code_that_runs(capsys, monkeypatch, tmp_path):
         main(["--version"])
     out = capsys.readouterr().out
     assert e.value.code == 0 and out.startswith("ganrepro 0.") and "git commit" in out and "unknown" not in out
+
+
+def test_quiet_silences_progress_but_not_results(repo_copy, tmp_path, capsys):
+    from .conftest import tiny_run_config
+
+    for name in ("loud", "quiet"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps(tiny_run_config(iterations=20)))
+    assert main(["train", str(tmp_path / "loud"), "--device", "cpu", "--threads", "1"]) == 0
+    loud = capsys.readouterr()
+    assert "100% 20/20 it" in loud.err and "\r" not in loud.err  # capsys is not a terminal: plain 10% lines
+    assert main(["-q", "train", str(tmp_path / "quiet"), "--device", "cpu", "--threads", "1"]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == "" and "completed after 20 iterations" in quiet.out

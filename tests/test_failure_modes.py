@@ -65,6 +65,16 @@ def test_bad_config_value_names_key_and_value(repo_copy, capsys, override, needl
     assert_one_line(rc, err, *needles)
 
 
+def test_bad_config_value_names_its_source(repo_copy, capsys):
+    rc, err = run_cli(capsys, "plan", "--config", "allow_download=sure")
+    assert_one_line(rc, err, "--config allow_download=sure on the command line", "allow_download=True")
+    path = repo_copy / "config" / "config.yaml"
+    path.write_text(path.read_text().replace("allow_download: false", "allow_download: sure"))
+    rc, err = run_cli(capsys, "plan")
+    assert_one_line(rc, err, f"{path}: invalid value at key 'allow_download'", "allow_download: true")
+    assert "command line" not in err
+
+
 @pytest.mark.parametrize(
     "what, edit, needles",
     [

@@ -38,6 +38,27 @@ def test_snakemake_rejects_bad_config_naming_it(repo_copy, entry, needle):
     assert needle in r.stdout + r.stderr
 
 
+def test_snakemake_blames_a_bad_command_line_value_on_the_command_line(repo_copy):
+    # Snakemake's --config reads `true` as the string 'true'; the error says where it came from and what to write
+    r = _smk("-n", "--cores", "1", "--config", "allow_download=true")
+    out = r.stdout + r.stderr
+    assert r.returncode != 0
+    line = next(x for x in out.splitlines() if x.startswith("ganrepro: "))
+    assert "--config allow_download=true on the command line" in line and "write allow_download=True" in line
+    assert "config.yaml" not in line and "Failed validating" not in out
+
+
+def test_snakemake_blames_a_bad_file_value_on_the_file(repo_copy):
+    path = repo_copy / "config" / "config.yaml"
+    path.write_text(path.read_text().replace("allow_download: false", 'allow_download: "yes"'))
+    r = _smk("-n", "--cores", "1")
+    out = r.stdout + r.stderr
+    assert r.returncode != 0
+    line = next(x for x in out.splitlines() if x.startswith("ganrepro: "))
+    assert f"{path}: invalid value at key 'allow_download'" in line and "allow_download: true" in line
+    assert "command line" not in line
+
+
 def test_end_to_end_smoke_wgan(repo_copy):
     """The default reproduction at smoke scale (one seed to keep the suite short): CSVs, PNGs, report."""
     r = _smk("--cores", "2", "--config", "seeds=[0]", timeout=1500)

@@ -427,6 +427,37 @@ def test_prefetch_cli_fails_on_corrupt_file(repo_copy, server, tmp_path, capsys)
     assert "FAILED" in captured.out and "checksum/size mismatch" in captured.err
 
 
+def test_prefetch_prints_one_line_per_asset_and_a_one_line_error(repo_copy, tmp_path, capsys):
+    from ganrepro.data.assets import format_size
+
+    entry = {"size": len(PAYLOAD), "sha256": _sha(PAYLOAD), "datasets": ["mnist"]}
+    _local_manifest(
+        repo_copy,
+        "",
+        {
+            "have_it": {**entry, "url": "http://127.0.0.1:9/a.bin", "path": "a.bin"},
+            "gone": {**entry, "url": "http://127.0.0.1:9/b.bin", "path": "b.bin", "size": 2_500_000},
+        },
+    )
+    root = tmp_path / "dl"
+    root.mkdir()
+    (root / "a.bin").write_bytes(PAYLOAD)
+    assert cli.main(["prefetch", "--datasets", "mnist", "--config", f"data_root={root}"]) == 2
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 5, captured.out  # datasets line, table header, one row per asset, the total
+    assert lines[1].split()[:4] == ["asset", "status", "size", "checked"]
+    row = {line.split()[0]: line for line in lines[2:4]}
+    assert row["have_it"].split()[1:5] == ["have", *format_size(len(PAYLOAD)).split(), "sha256"]
+    assert row["have_it"].endswith(str(root / "a.bin"))
+    assert row["gone"].split()[1:4] == ["missing", "2.5", "MB"] and row["gone"].endswith(str(root / "b.bin"))
+    assert lines[4] == f"2 assets: 1 have ({format_size(len(PAYLOAD))}), 1 missing (2.5 MB)"
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and "1 missing (gone) and allow_download is false" in err[0] and "--verbose" in err[0]
+    assert cli.main(["prefetch", "--datasets", "mnist", "--verbose", "--config", f"data_root={root}"]) == 2
+    assert "expected checksum" in capsys.readouterr().out  # --verbose: the full detail under each row
+
+
 def test_prefetch_rule_is_local_and_only_an_input_when_downloads_are_allowed(repo_copy):
     if shutil.which("snakemake") is None:
         pytest.skip("snakemake not installed")

@@ -115,7 +115,9 @@ def _positive_int(text: str) -> int:
 
 
 def _progress(args: argparse.Namespace, cfg: dict) -> bool:
-    return not args.no_progress and bool(cfg.get("progress", True))
+    # -q takes the progress-bar path, which ganrepro.core.progress keeps silent: without a bar, training would
+    # print a line per checkpoint instead
+    return args.quiet or (not args.no_progress and bool(cfg.get("progress", True)))
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -258,16 +260,25 @@ def cmd_prefetch(args: argparse.Namespace) -> None:
         progress=cfg.get("progress", True),
     )
     print(f"datasets: {', '.join(datasets) or 'none'}; data_root: {data_root}; allow_download: {cfg['allow_download']}")
-    print(assets.format_table(rows))
+    print(assets.format_table(rows, verbose=args.verbose))
     if args.pin:
         lines = assets.pin_lines(ok, manifest)
         print("\nfull sha256 digests to pin in config/assets.yaml:" if lines else "\nnothing to pin")
         print("\n".join(f"  {line}" for line in lines))
-    bad = [r for r in rows if r["status"] not in ("ok", "UNPINNED")]
-    if bad:
-        raise GanreproError(
-            f"{len(bad)} asset(s) missing or failing their checks:\n" + "\n".join(r["detail"] for r in bad)
+    offline = [r["asset"] for r in rows if r["status"] == "missing" and not cfg["allow_download"]]
+    # a failed check, or a failed download, says why in the first line of its detail
+    failed = [r for r in rows if r["status"] in ("missing", "FAILED") and r["asset"] not in offline]
+    if offline or failed:
+        # the table above says where each file goes and its size: one line here, the full detail with --verbose
+        why = [f"{len(offline)} missing ({', '.join(offline)}) and allow_download is false"] if offline else []
+        why += [f"{r['asset']} {r['status']}: {r['detail'].splitlines()[0]}" for r in failed]
+        fix = (
+            "on a machine with internet rerun with --config allow_download=true (and the same other --config), put "
+            "the files where the table says, or point config key 'sources' at folders holding them"
+            if offline
+            else "replace the file(s) or download them again"
         )
+        raise GanreproError(f"{'; '.join(why)}; {fix} (`ganrepro prefetch --verbose` shows URLs and checksums)")
     if args.marker:
         assets.write_marker(args.marker, ok)
         print(f"wrote {args.marker}")
@@ -353,6 +364,12 @@ def main(argv: list[str] | None = None) -> int:
         help="show the full traceback of an error (also: GANREPRO_DEBUG=1 in the environment)",
     )
     ap.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress output (bars, progress lines); results, warnings and errors are still printed",
+    )
+    ap.add_argument(
         "--version",
         action=_Version,
         nargs=0,
@@ -412,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also these assets of config/assets.yaml (e.g. Inception weights)",
     )
     p.add_argument("--all", action="store_true", help="every asset in config/assets.yaml")
+    p.add_argument("-v", "--verbose", action="store_true", help="under each asset: where it looked, checksums, URL")
     p.add_argument("--pin", action="store_true", help="print the full sha256 of assets whose digest is not pinned yet")
     p.add_argument("--marker", help="write this file listing the verified assets (used by the Snakemake rule)")
     p.set_defaults(fn=cmd_prefetch)
@@ -471,6 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_check)
 
     args = ap.parse_args(argv)
+    from ganrepro.core.progress import set_quiet
+
+    set_quiet(args.quiet)
     debug = args.debug or os.environ.get("GANREPRO_DEBUG", "") not in ("", "0")
     try:
         args.fn(args)
@@ -495,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"ganrepro: error: {user_message(e)}", file=sys.stderr)
         return 2
+    finally:
+        set_quiet(False)  # main() is also called in-process (tests): -q holds for this command only
     return 0
 
 

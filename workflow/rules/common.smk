@@ -9,6 +9,7 @@ try:
     from ganrepro.core import paths as P
     from ganrepro.core.errors import GanreproError
     from ganrepro.core.io import config_hash
+    from ganrepro.spec.config import check_config, config_origins
     from ganrepro.spec.plan import build_plan
     from ganrepro.verdicts.report import committed_inputs
     from ganrepro.verdicts.validate import validate_plan
@@ -18,6 +19,18 @@ except ImportError as e:
     )
 
 try:
+    # a bad value names its source: --config on the command line, a --configfile, or config/config.yaml
+    CONFIG_FILES = [
+        Path(workflow.basedir) / "config" / "config.yaml",
+        *workflow.config_settings.configfiles,
+    ]
+    config.update(
+        check_config(
+            config,
+            config_origins(CONFIG_FILES, workflow.config_settings.config),
+            str(CONFIG_FILES[0]),
+        )
+    )
     PLAN = build_plan(
         config
     )  # torch-free (ganrepro.spec): cheap enough for every cluster job step

@@ -303,7 +303,7 @@ def fetch(
     try:
         req = urllib.request.Request(asset.url, headers={"User-Agent": "ganrepro-prefetch"})
         with os.fdopen(fd, "wb") as f, urllib.request.urlopen(req, timeout=timeout) as r:
-            from tqdm import tqdm
+            from ganrepro.core.progress import progress as progress_bar
 
             announced = int(r.headers.get("Content-Length") or 0)
             if asset.size is not None and announced > asset.size:
@@ -313,13 +313,8 @@ def fetch(
                 deadline = 600 + (asset.size or 0) / 100_000
             t_end = time.monotonic() + deadline
             got = 0
-            with tqdm(
-                total=announced or asset.size,
-                unit="B",
-                unit_scale=True,
-                desc=dest.name,
-                disable=not progress,
-                mininterval=1.0,
+            with progress_bar(
+                total=announced or asset.size, unit="B", unit_scale=True, desc=dest.name, enabled=progress
             ) as bar:
                 while block := r.read1(1 << 20):  # read1: returns what has arrived, so the deadline is checked
                     f.write(block)
@@ -389,23 +384,65 @@ def prefetch(
             v = check(path, a, data_root)
             ok.append(v)
             status = "UNPINNED" if v.method == "unpinned" else "ok"
-            rows.append({"asset": a.name, "status": status, "path": str(path), "detail": v.describe()})
+            rows.append(
+                {"asset": a.name, "status": status, "path": str(path), "detail": v.describe(), "check": v.method}
+            )
         except GanreproError as e:
             status = "missing" if path is None else "FAILED"
             rows.append({"asset": a.name, "status": status, "path": str(path or data_root / a.path), "detail": str(e)})
+        # what is on disk, or for a missing file what a download would bring
+        rows[-1]["size"] = Path(path).stat().st_size if path is not None else a.size
     return rows, ok
 
 
-def format_table(rows: list[dict[str, str]]) -> str:
+SHOWN_STATUS = {"ok": "have", "UNPINNED": "UNPINNED", "missing": "missing", "FAILED": "FAILED"}
+SHOWN_CHECK = {
+    "md5": "md5",
+    "sha256": "sha256",
+    "content-md5": "md5 of gunzipped",
+    "sha256-prefix": "sha256 prefix only",
+    "unpinned": "none pinned",
+}
+
+
+def format_size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+def format_table(rows: list[dict[str, Any]], verbose: bool = False) -> str:
+    """One line per asset (name, have / missing / FAILED / UNPINNED, size, how it was checked, file), then a
+    one-line total; `verbose` adds each asset's full detail (where it looked, checksums, URL) under its row."""
     if not rows:
         return "no assets needed (the planned runs use toy or stand-in data only)"
-    w_a = max(len(r["asset"]) for r in rows)
-    w_s = max(len(r["status"]) for r in rows)
-    lines = [f"{'asset':<{w_a}}  {'status':<{w_s}}  file / detail"]
-    for r in rows:
-        first = r["detail"].splitlines()[0] if r["status"] not in ("ok", "UNPINNED") else r["detail"]
-        lines.append(f"{r['asset']:<{w_a}}  {r['status']:<{w_s}}  {r['path']}")
-        lines.append(f"{'':<{w_a}}  {'':<{w_s}}    {first}")
+    table = [("asset", "status", "size", "checked by", "file")] + [
+        (
+            r["asset"],
+            SHOWN_STATUS[r["status"]],
+            format_size(r.get("size")),
+            SHOWN_CHECK.get(r.get("check", ""), "-"),
+            r["path"],
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    lines = []
+    for i, row in enumerate(table):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
+        if verbose and i:
+            lines += [f"    {d}" for d in rows[i - 1]["detail"].splitlines()]
+    total = []
+    for status in SHOWN_STATUS:
+        these = [r for r in rows if r["status"] == status]
+        if these:
+            size = sum(r["size"] or 0 for r in these)
+            unknown = " + ?" if any(r["size"] is None for r in these) else ""
+            total.append(f"{len(these)} {SHOWN_STATUS[status]} ({format_size(size)}{unknown})")
+    lines.append(f"{len(rows)} assets: {', '.join(total)}")
     return "\n".join(lines)
 
 

@@ -265,7 +265,7 @@ class ImageDataset(IndexedSampler):
         return None
 
     def _decode(self, d: Path) -> None:
-        from tqdm import tqdm
+        from ganrepro.core.progress import progress
 
         h, w = self.hw
         try:
@@ -284,7 +284,7 @@ class ImageDataset(IndexedSampler):
             img_tmp = tmp_root / "images.npy"
             arr = np.lib.format.open_memmap(img_tmp, mode="w+", dtype=np.uint8, shape=(n, self.channels, h, w))
             labels = np.full(n, -1, dtype=np.int64)
-            for i in tqdm(range(n), desc=f"decode {self.name}", unit="img", mininterval=5.0, disable=None):
+            for i in progress(range(n), desc=f"decode {self.name}", unit="img"):
                 img, target = ds[i]
                 arr[i] = _to_chw(self.preprocess(img), self.channels)
                 labels[i] = self.label(target)

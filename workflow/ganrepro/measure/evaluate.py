@@ -49,8 +49,7 @@ def evaluate_run(
     progress: bool = True,
     cache_dir: str | Path | None = None,
 ) -> pd.DataFrame:
-    from tqdm import tqdm
-
+    from ganrepro.core.progress import progress as progress_bar
     from ganrepro.measure import METRICS
 
     run_dir = Path(run_dir)
@@ -86,7 +85,7 @@ def evaluate_run(
     snaps = snapshots(run_dir)
     if not snaps:
         raise GanreproError(f"{run_dir}/snapshots is empty: nothing to evaluate (check snapshot_every)")
-    for snap in tqdm(snaps, desc=f"{metric} {run_dir.name[:30]}", disable=not progress):
+    for snap in progress_bar(snaps, desc=f"{metric} {run_dir.name[:30]}", unit="snapshot", enabled=progress):
         st = torch.load(snap, map_location=dev, weights_only=True)
         it = st["iteration"]
         row: dict[str, Any] = {"iteration": it, "metric": metric, "data": status["data"]}

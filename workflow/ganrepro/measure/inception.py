@@ -41,11 +41,11 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn as nn
-from tqdm.auto import tqdm
 
 from ganrepro.core import device as core_device
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_torch_save, sha256_file
+from ganrepro.core.progress import progress as progress_bar
 from ganrepro.spec import scale as scales
 from ganrepro.spec.manifest import load_manifest
 from ganrepro.spec.protocols import INCEPTION_ASSET
@@ -363,7 +363,7 @@ def extract_features(
     if total is None and isinstance(images, torch.Tensor):
         total = len(images)
     out: dict[str, list[np.ndarray]] = {f: [] for f in features}
-    with tqdm(total=total, desc=f"Inception ({library})", unit="img", disable=not progress) as bar:
+    with progress_bar(total=total, desc=f"Inception ({library})", unit="img", enabled=progress) as bar:
         for batch in _batches(images, batch_size):
             if library == PYTORCH_FID:
                 pool = net(to_float01(batch, value_range).to(dev))[0]

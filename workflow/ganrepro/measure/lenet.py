@@ -24,11 +24,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from ganrepro.core import device as core_device
 from ganrepro.core.errors import GanreproError
 from ganrepro.core.io import atomic_torch_save
+from ganrepro.core.progress import progress as progress_bar
 from ganrepro.measure.fid import frechet_distance, statistics
 
 INPUT_SIZE = 32
@@ -126,7 +126,7 @@ def train_lenet(
     # resize once, not once per epoch (the resize is deterministic)
     images = torch.cat([prepare(images[sl]) for sl in _batches(len(images), 10_000)]) if len(images) else images
     loss_val = float("nan")
-    for _epoch in tqdm(range(epochs), desc="LeNet-5 epochs", disable=not progress):
+    for _epoch in progress_bar(range(epochs), desc="LeNet-5 epochs", unit="epoch", enabled=progress):
         perm = torch.randperm(n, generator=gen)
         for sl in _batches(n, batch_size):
             idx = perm[sl]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -67,14 +68,79 @@ def run_defaults() -> dict[str, Any]:
     return {k: v["default"] for k, v in props.items() if "default" in v}
 
 
+COMMAND_LINE = "--config"  # the origin of a value given as --config KEY=VALUE (snakemake or ganrepro)
+
+
+def _cli_text(value: Any) -> str:
+    """A value as typed after --config KEY=: Snakemake reads only True/False as booleans (ganrepro reads YAML,
+    which accepts those too), and a list without spaces stays one shell word."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ",".join(_cli_text(v) for v in value) + "]"
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def _how_to_fix(key: str, spec: dict[str, Any], on_cli: bool) -> str:
+    choices = spec.get("enum") or ([True, False] if spec.get("type") == "boolean" else None)
+    examples = choices or ([spec["default"]] if "default" in spec else [])
+    if not examples:
+        return spec.get("description", "")
+    shown = [
+        f"{key}={_cli_text(v)}" if on_cli else f"{key}: {v if isinstance(v, str) else json.dumps(v)}" for v in examples
+    ]
+    tail = " (Snakemake reads only True and False as booleans)" if on_cli and spec.get("type") == "boolean" else ""
+    return f"{spec.get('description', key)}: write {' or '.join(shown) if choices else 'e.g. ' + shown[0]}{tail}"
+
+
+def config_origins(files: Sequence[str | Path], cli_keys: Iterable[str]) -> dict[str, str]:
+    """Where each top-level config key got its value: the last of `files` that sets it (later files override
+    earlier ones, as Snakemake's --configfile does), or COMMAND_LINE for the keys given with --config."""
+    out: dict[str, str] = {}
+    for f in files:
+        data = _load_yaml(Path(f))
+        if isinstance(data, dict):
+            out.update(dict.fromkeys(data, str(f)))
+    out.update(dict.fromkeys(cli_keys, COMMAND_LINE))
+    return out
+
+
+def check_config(cfg: dict[str, Any], origins: Mapping[str, str], fallback: str) -> dict[str, Any]:
+    """`cfg` with the schema's defaults filled in, validated against schemas/config.schema.yaml. A bad value is
+    one line naming where it came from (`origins[key]`: a file, or COMMAND_LINE; else `fallback`), the key, and
+    how to write it there."""
+    cfg = _set_defaults(cfg)
+    props = schema("config")["properties"]
+    errors = sorted(
+        jsonschema.Draft202012Validator(schema("config")).iter_errors(cfg), key=lambda e: list(e.absolute_path)
+    )
+    if not errors:
+        return cfg
+    e = errors[0]
+    unknown = sorted(k for k in cfg if k not in props)
+    if unknown:
+        key = unknown[0]
+        problem, fix = f"unknown key '{key}'", f"valid keys: {', '.join(props)}"
+    else:
+        key = str(e.absolute_path[0]) if e.absolute_path else ""
+        at = "/".join(str(p) for p in e.absolute_path) or "(top level)"
+        problem = f"invalid value at key '{at}': {e.message}"
+        fix = _how_to_fix(key, props.get(key, {}), origins.get(key) == COMMAND_LINE)
+    where = origins.get(key, fallback)
+    if where == COMMAND_LINE:
+        raise GanreproError(f"--config {key}={_cli_text(cfg[key])} on the command line: {problem}; {fix}")
+    raise GanreproError(f"{where}: {problem}; {fix} there" if fix else f"{where}: {problem}")
+
+
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Load config/config.yaml (or `path`), apply $GANREPRO_CONFIG (set by the Snakefile for its jobs: the
-    workflow's effective config), then `overrides`, fill defaults and validate against the schema."""
+    workflow's effective config), then `overrides` (--config), fill defaults and validate against the schema."""
     root = repo_root()
     path = Path(path) if path else root / "config" / "config.yaml"
     cfg = _load_yaml(path) or {}
     if not isinstance(cfg, dict):
         raise GanreproError(f"{path}: expected a mapping of keys to values")
+    origins = dict.fromkeys(cfg, str(path))
     env = os.environ.get(ENV_CONFIG)
     if env:
         try:
@@ -86,10 +152,10 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         if not isinstance(from_env, dict):
             raise GanreproError(f"${ENV_CONFIG} must be a JSON object of config keys, got {type(from_env).__name__}")
         cfg.update(from_env)
+        origins.update(dict.fromkeys(from_env, f"${ENV_CONFIG} (the Snakefile's effective config)"))
     cfg.update(overrides or {})
-    cfg = _set_defaults(cfg)
-    _validate(cfg, "config", str(path))
-    return cfg
+    origins.update(dict.fromkeys(overrides or {}, COMMAND_LINE))
+    return check_config(cfg, origins, str(path))
 
 
 @cache

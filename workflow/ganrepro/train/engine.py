@@ -391,10 +391,10 @@ def train(
             _save_samples(x, run_dir / "samples" / f"it_{it:07d}.png", value_range, label)
 
     bar = None
-    if progress:
-        from tqdm import tqdm
+    if progress:  # a bar on a terminal, a line every 10% in a log file
+        from ganrepro.core.progress import progress as progress_bar
 
-        bar = tqdm(total=total, initial=start, desc=run_dir.name[:40], unit="it", mininterval=2.0)
+        bar = progress_bar(total=total, initial=start, desc=run_dir.name[:40], unit="it")
     it = start
     with catch_stop_signals() as caught:
         for it in range(start, total):
