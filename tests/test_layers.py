@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "workflow" / "ganrepro"
-LAYERS = ["core", "spec", "data", "train", "measure", "artifacts", "verdicts", "bench", "cli"]
+LAYERS = ["core", "spec", "data", "train", "measure", "artifacts", "verdicts", "bench", "forkserver", "cli"]
 
 
 def _layer(module: str) -> int:

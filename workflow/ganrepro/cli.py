@@ -335,6 +335,12 @@ class _Version(argparse.Action):
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # a command-line start (not a call from Python): a local DAG run's fork server may run it
+        from ganrepro.forkserver import delegate
+
+        code = delegate(sys.argv[1:])
+        if code is not None:
+            return code
     ap = argparse.ArgumentParser(
         prog="ganrepro",
         description="Reproducibility harness for Wasserstein-GAN-family papers.",
