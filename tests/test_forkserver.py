@@ -31,7 +31,9 @@ def _direct_env():
     return dict(os.environ, **{forkserver.ENV: forkserver.OFF})
 
 
-def test_a_command_through_the_server_gives_the_same_output_and_status(server):
+def test_a_command_through_the_server_gives_the_same_output_and_status(server, capfd):
+    assert forkserver.delegate(["plan", "--config", "papers=[wgan]"]) == 0  # served (None: it was not)
+    assert "wgan/fig1" in capfd.readouterr().out  # written by the forked child to this process's stdout
     via = _ganrepro("plan", "--config", "papers=[wgan]", "seeds=[0]")
     direct = _ganrepro("plan", "--config", "papers=[wgan]", "seeds=[0]", env=_direct_env())
     assert via.returncode == direct.returncode == 0 and via.stdout == direct.stdout and "wgan/fig1" in via.stdout
@@ -74,4 +76,10 @@ def test_without_a_server_the_command_runs_by_itself(monkeypatch, value):
         monkeypatch.delenv(forkserver.ENV, raising=False)
     else:
         monkeypatch.setenv(forkserver.ENV, value)
+    assert forkserver.delegate(["plan"]) is None
+
+
+def test_a_command_of_another_runtime_is_not_served(server, monkeypatch):
+    """A job in a conda env or container (another interpreter or ganrepro) is left to run by itself."""
+    monkeypatch.setattr(forkserver, "_runtime", lambda: ["/other/python", "/other/ganrepro"])
     assert forkserver.delegate(["plan"]) is None

@@ -68,6 +68,12 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
 # ------------------------------------------------------------------------------------------------ client
 
 
+def _runtime() -> list[str]:
+    """The interpreter and the ganrepro package a command would run with: the server serves only commands whose
+    runtime is its own (a job in a conda env or container runs by itself)."""
+    return [os.path.realpath(sys.executable), os.path.realpath(os.path.dirname(__file__))]
+
+
 def delegate(argv: Sequence[str]) -> int | None:
     """Run ``ganrepro <argv>`` in a child of the server named by $GANREPRO_FORKSERVER and return its exit status;
     None when there is no server to ask (the caller then runs the command itself)."""
@@ -77,7 +83,9 @@ def delegate(argv: Sequence[str]) -> int | None:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)
-        payload = json.dumps({"argv": list(argv), "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
+        payload = json.dumps(
+            {"argv": list(argv), "cwd": os.getcwd(), "env": dict(os.environ), "runtime": _runtime()}
+        ).encode()
         socket.send_fds(sock, [_LEN.pack(len(payload))], [0, 1, 2])
         sock.sendall(payload)
         got = _recv_exact(sock, _PID.size)
@@ -225,7 +233,7 @@ def _accept(listener: socket.socket, children: dict[int, socket.socket], run: Ca
         request = json.loads(body) if body is not None else None
     except (OSError, ValueError, struct.error):
         request, fds = None, []
-    if request is None:
+    if request is None or request.get("runtime") != _runtime():  # not ours to run: the client runs it itself
         for fd in fds:
             os.close(fd)
         conn.close()
@@ -270,8 +278,10 @@ class Server:
 def start() -> Server | None:
     """Start a server in the background for the calling process (a local Snakemake run) and point this process's
     environment, which its jobs inherit, at it. None when $GANREPRO_FORKSERVER is "off"."""
+    import shutil
     import subprocess
     import tempfile
+    import time
 
     if os.environ.get(ENV) == OFF:
         return None
@@ -285,6 +295,18 @@ def start() -> Server | None:
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C on the terminal reaches Snakemake and its jobs, not the server
     )
+    # wait until it listens (Python start-up, well under a second; the heavy imports come after the bind), so that
+    # the first jobs are served too; a server that fails to come up leaves every job to run by itself
+    for _ in range(300):
+        if os.path.exists(path) or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    if not os.path.exists(path):
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
     os.environ[ENV] = path
     return Server(proc.pid, path, folder)
 
