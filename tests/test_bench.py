@@ -56,6 +56,18 @@ def test_tiny_dag_bench_times_snakemake_dry_runs(tmp_path):
     assert (full["jobs"] > 300).all()
 
 
+def test_smoke_bench_runs_the_dag_for_real_and_reports_its_time(tmp_path):
+    """`ganrepro bench smoke` on one cheap target (the WGAN paper's Fig. 1 needs no training run): a real
+    snakemake run in a scratch copy, timed, with its jobs and artifacts counted and the CPU load recorded."""
+    rows = bench.bench_smoke(cores=1, config=["seeds=[0]"], targets=["results/paper_tables/wgan/fig1.csv"])
+    (r,) = rows
+    assert r["case"] == "smoke_subset" and r["wall_s"] > 0 and r["cpu_s"] > 0
+    assert r["jobs"] == 1 and r["artifacts"] == 1 and r["artifacts_with_png"] == 1 and r["report"] is False
+    assert "load_avg_1min_before" in r and "git_commit" in r
+    path = bench.write(rows, "smoke", tmp_path)
+    assert path.exists() and (tmp_path / "smoke.png").stat().st_size > 0
+
+
 def test_cost_model_from_a_train_csv(tmp_path):
     rows = bench.bench_train("cpu", ["wgan_dcgan32", "toy8_wgangp"], its=1, repeats=1, tiny=True, threads=1)
     for r in rows:  # pretend these were the paper-size timings: the model only reads seconds per iteration

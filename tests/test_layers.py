@@ -4,6 +4,7 @@ module-level and function-local alike: a module may import its own layer and the
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "workflow" / "ganrepro"
-LAYERS = ["core", "spec", "data", "train", "measure", "artifacts", "verdicts", "bench", "cli"]
+LAYERS = ["core", "spec", "data", "train", "measure", "artifacts", "verdicts", "bench", "forkserver", "cli"]
 
 
 def _layer(module: str) -> int:
@@ -98,3 +99,18 @@ def test_planning_validating_and_checking_import_no_torch(argv):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PKG.parents[1])
     assert "HEAVY []" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
+
+
+def test_an_artifact_that_runs_no_torch_code_records_hardware_without_importing_torch():
+    """Most artifact kinds only read CSVs: their provenance names torch's installed version without paying its
+    import (~2.5 s of CPU per job); a job that already imported torch records threads (and a GPU) as before."""
+    code = (
+        "import sys, json\nfrom ganrepro.core.provenance import hardware\n"
+        "light = hardware(load_torch=False)\nloaded = 'torch' in sys.modules\n"
+        "import torch\nfull = hardware(load_torch=False)\n"
+        "print('OUT', json.dumps([light, loaded, full, torch.__version__]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PKG.parents[1])
+    light, loaded, full, version = json.loads(out.stdout.split("OUT ", 1)[1])
+    assert not loaded and "torch_threads" not in light and version.startswith(light["torch"])
+    assert full["torch_threads"] >= 1 and full["torch"] == version

@@ -27,10 +27,10 @@ def _text(fragment: str) -> str:
 def test_snakemake_report_has_artifact_with_caption(repo_copy):
     """fig1 of the WGAN paper needs no training run: build it at smoke scale, then the Snakemake report."""
     target = "results/paper_tables/wgan/fig1.csv"
-    r = _smk("--cores", "1", "--config", "seeds=[0]", "--", target)
+    r = _smk("--cores", "1", "--config", "seeds=[0]", "papers=[wgan]", "--", target)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     out = repo_copy / "report.html"
-    r = _smk("--report", str(out), "--config", "seeds=[0]", "--", target)
+    r = _smk("--report", str(out), "--config", "seeds=[0]", "papers=[wgan]", "--", target)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert out.stat().st_size > 0
     page = out.read_text(encoding="utf-8")

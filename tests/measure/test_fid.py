@@ -90,6 +90,48 @@ def test_eigh_trace_term_on_inception_sized_statistics():
         fid.frechet_distance(*s1, *s2, method="svd")
 
 
+@pytest.mark.parametrize("n1, n2", [(16, 16), (32, 3000), (2, 40)])
+def test_features_path_equals_the_full_path_when_fewer_samples_than_dimensions(n1, n2):
+    """The n x n form of Tr sqrt(S1 S2) (frechet_distance_features) gives the same distance as the d x d
+    eigenvalue path and pytorch-fid's sqrtm on random correlated features, rank-deficient on the generated side
+    (the smoke protocols: 16 images, 2048 dims), and on the reference side too."""
+    rng = np.random.default_rng(4)
+    d = 256  # scipy's sqrtm of a 2048 x 2048 product takes minutes on a CI core; the algebra does not depend on d
+    a = rng.standard_normal((n1, d)) @ rng.standard_normal((d, d)) * 0.1
+    b = rng.standard_normal((n2, d)) @ rng.standard_normal((d, d)) * 0.1 + 0.2
+    s2 = fid.statistics(b)
+    warns: list[str] = []
+    ours = fid.frechet_distance_features(a, *s2, warnings_out=warns)
+    assert ours == pytest.approx(fid.frechet_distance(*fid.statistics(a), *s2), rel=1e-6)
+    assert ours == pytest.approx(calculate_frechet_distance(*fid.statistics(a), *s2), rel=1e-6)
+    assert warns == []
+    with pytest.raises(ValueError, match="dimension"):
+        fid.frechet_distance_features(a[:, :10], *s2)
+    with pytest.raises(GanreproError, match="at least 2"):
+        fid.frechet_distance_features(a[:1], *s2)
+
+
+def test_features_path_on_inception_sized_features():
+    """At d = 2048 (the real pool3 size) against the d x d eigenvalue path: same value, a fraction of the time."""
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((16, 2048)) + 0.1, rng.standard_normal((16, 2048))
+    s2 = fid.statistics(b)
+    assert fid.frechet_distance_features(a, *s2) == pytest.approx(
+        fid.frechet_distance(*fid.statistics(a), *s2), rel=1e-6
+    )
+
+
+def test_compute_fid_takes_the_features_path_below_d_samples(monkeypatch):
+    gen = torch.rand(8, 1, 4, 4) * 2 - 1
+    feats = inc.to_float01(gen, (-1, 1)).flatten(1).double().numpy()  # 8 x 48: fewer samples than dimensions
+    monkeypatch.setattr(inc, "extract_features", lambda *a, **k: {"2048": feats})
+    ref_feats = np.random.default_rng(6).random((30, 48))
+    ref = fid.ReferenceStats(*fid.statistics(ref_feats), "test reference", n=30)
+    out = fid.compute_fid(gen, ref, FAKE, value_range=(-1, 1), progress=False)
+    assert out["value"] == pytest.approx(fid.frechet_distance(*fid.statistics(feats), ref.mu, ref.sigma), rel=1e-6)
+    assert "n x n" in out["frechet"] and any("rank-deficient" in w for w in out["warnings"])
+
+
 # ------------------------------------------------------------------ reference statistics (cheap fake features)
 
 FAKE = inc.InceptionWeights(inc.PYTORCH_FID, inc.default_weights_dir() / "x.pth", "ab" * 32, False, "none", "test")

@@ -333,6 +333,9 @@ def cmd_bench(args: argparse.Namespace) -> None:
     if "dag" in what:
         rows = bench.bench_dag(n_runs=args.dag_runs)
         print(f"wrote {bench.write(rows, 'dag', out)}")
+    if "smoke" in what:
+        rows = bench.bench_smoke(cores=args.smoke_cores, config=args.smoke_config, targets=args.smoke_targets)
+        print(f"wrote {bench.write(rows, 'smoke', out)}")
     if "cost" in what:
         src = Path(args.train_csv) if args.train_csv else out / "train.csv"
         if not src.exists():
@@ -352,6 +355,12 @@ class _Version(argparse.Action):
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # a command-line start (not a call from Python): a local DAG run's fork server may run it
+        from ganrepro.forkserver import delegate
+
+        code = delegate(sys.argv[1:])
+        if code is not None:
+            return code
     ap = argparse.ArgumentParser(
         prog="ganrepro",
         description="Reproducibility harness for Wasserstein-GAN-family papers.",
@@ -456,8 +465,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "what",
         nargs="*",
-        choices=["train", "evaluate", "dag", "cost"],
-        help="train, evaluate, dag (default: all three); cost: hours per paper and artifact from train.csv",
+        choices=["train", "evaluate", "dag", "cost", "smoke"],
+        help="train, evaluate, dag (default: all three); cost: hours per paper and artifact from train.csv; "
+        "smoke: time the Quickstart's `snakemake --cores 2` (all five papers) for real in a scratch copy",
     )
     p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="default: config key device")
     from ganrepro.bench import TRAIN_CASES
@@ -471,6 +481,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--eval-images", type=int, default=10_000, help="images per FID/IS evaluation (default 10,000)")
     p.add_argument("--eval-batch", type=int, default=100, help="Inception batch size (default 100)")
     p.add_argument("--dag-runs", type=int, default=1000, help="runs in the synthetic DAG benchmark")
+    p.add_argument("--smoke-cores", type=_positive_int, default=2, help="smoke: snakemake --cores (default 2)")
+    p.add_argument("--smoke-config", nargs="*", metavar="KEY=VALUE", help="smoke: --config items (default: none)")
+    p.add_argument("--smoke-targets", nargs="*", metavar="FILE", help="smoke: targets (default: the report)")
     p.add_argument("--out", help="output folder (default results/bench)")
     p.add_argument("--train-csv", help="timings for `cost` (default: <out>/train.csv)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per run in the cost model (default 3)")

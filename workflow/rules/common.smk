@@ -121,3 +121,36 @@ def artifact_files(ext):
     return [
         f"{P.ARTIFACT.format(paper=a.paper, artifact=a.name)}{ext}" for a in ARTIFACTS
     ]
+
+
+# Local runs: a fork server (ganrepro.forkserver) imports torch once and every `ganrepro` job forks from it,
+# instead of each job starting Python and importing torch (~4-5 s of CPU per job, most of a smoke job).
+# Never under a cluster executor (jobs must run where the scheduler put them). GANREPRO_FORKSERVER=off disables it.
+FORKSERVER = []
+
+
+def start_forkserver():
+    if workflow.remote_exec or workflow.subprocess_exec or not workflow.local_exec:
+        return
+    from ganrepro.forkserver import start
+
+    FORKSERVER.append(start())  # None when GANREPRO_FORKSERVER=off
+
+
+def stop_forkserver():
+    from ganrepro.forkserver import stop
+
+    while FORKSERVER:
+        stop(FORKSERVER.pop())
+
+
+onstart:
+    start_forkserver()
+
+
+onsuccess:
+    stop_forkserver()
+
+
+onerror:
+    stop_forkserver()

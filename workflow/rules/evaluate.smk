@@ -12,7 +12,8 @@ rule evaluate:
         P.LOG.format(name="evaluate/{run}/{eval}"),
     conda:
         "../../envs/ganrepro.yaml"
-    threads: 2
+    # smoke: a job is mostly single-threaded start-up and a few images, so two run side by side on 2 cores
+    threads: 1 if config["scale"] == "smoke" else 2
     resources:
         gpu=run_gpus,
     message:

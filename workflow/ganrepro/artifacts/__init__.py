@@ -195,7 +195,7 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
         "train_wall_time_s": round(sum(r["wall_time_s"] for r in runs), 2),
         "artifact_wall_time_s": round(time.perf_counter() - t0, 2),
         "git_commit": git_commit(),
-        "hardware": hardware(),
+        "hardware": hardware(load_torch=False),  # toy kinds that ran torch still record threads and GPU
         "date": now_iso(),
         **extra,
     }

@@ -6,6 +6,7 @@ import datetime as _dt
 import os
 import platform
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,24 @@ def git_commit(root: Path | None = None) -> str:
         return "unknown"
 
 
-def hardware() -> dict[str, Any]:
+def hardware(load_torch: bool = True) -> dict[str, Any]:
+    """Where a result was computed. ``load_torch=False`` (a job that ran no torch code, e.g. most artifacts): when
+    torch is not imported yet, record its installed version without importing it (the import alone costs ~2.5 s
+    of CPU per process) and leave out torch's thread count and GPU, which such a job never used."""
+    if not load_torch and "torch" not in sys.modules:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            torch_version = version("torch")
+        except PackageNotFoundError:
+            torch_version = "absent"
+        return {
+            "host": platform.node(),
+            "cpu": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "torch": torch_version,
+        }
     import torch
 
     info: dict[str, Any] = {
