@@ -81,20 +81,10 @@ def test_unknown_net_lists_valid_names(repo_copy):
 
 
 # Committed results whose runs were made before a run key existed; listed with the reason, so that a new stale
-# result fails this test, and so does fixing one of these without updating the list. (wgan Fig. 2, made at
-# 62d6aa2: the differences from today's resolved config are keys added afterwards with values that change nothing
-# for these toy runs: sample_bn_mode and divergence_bound (no BatchNorm, no loss near the bound), and the WG loop
-# keys of issue 18 (no epochs on a toy; clipping before the step as then). paper_tables/wgan/DEVIATIONS.md #18.)
+# result fails this test, and so does fixing one of these without updating the list.
 KNOWN_STALE = {
     f"{m}-{d}-s{s}-paper-{h}"
     for m, d, s, h in [
-        # wgan Fig. 2 (62d6aa2, before the keys sample_bn_mode and divergence_bound; then issue 18's WG loop keys)
-        ("gan", "8gaussians", 0, "7f6237e1c2"),
-        ("gan", "8gaussians", 1, "a5a3edae16"),
-        ("gan", "8gaussians", 2, "d4eda28204"),
-        ("wgan", "8gaussians", 0, "77c2088833"),
-        ("wgan", "8gaussians", 1, "cd86cbc8e7"),
-        ("wgan", "8gaussians", 2, "24a5981d61"),
         # swgan Table I analogue: trained before issue 18's WG data loop keys; rerun with seeds 0-2 (issue 19)
         ("wgan", "fashion_mnist", 0, "a49a1462c0"),
         ("swgan", "fashion_mnist", 0, "82b54fc0da"),
