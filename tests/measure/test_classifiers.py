@@ -65,6 +65,7 @@ def test_plan_lists_classifiers_and_their_ids_change_with_scale():
     from ganrepro.spec.config import load_config
     from ganrepro.spec.plan import build_plan
 
-    smoke = build_plan(load_config(overrides={"classifiers": ["fashion_mnist"]}))
-    paper = build_plan(load_config(overrides={"classifiers": ["fashion_mnist"], "scale": "paper"}))
+    one = {"classifiers": ["fashion_mnist"], "papers": ["wgan"]}  # a paper that needs no classifier of its own
+    smoke = build_plan(load_config(overrides=one))
+    paper = build_plan(load_config(overrides={**one, "scale": "paper"}))
     assert len(smoke.classifiers) == 1 and set(smoke.classifiers).isdisjoint(paper.classifiers)
