@@ -282,7 +282,7 @@ def test_a_closed_pipe_is_quiet_success(repo_copy):
 
     seeds = "[" + ",".join(str(i) for i in range(300)) + "]"
     p = subprocess.run(
-        f"{sys.executable} -m ganrepro.cli plan --config scale=paper 'seeds={seeds}' | head -1",
+        f"{sys.executable} -m ganrepro.cli plan --config scale=paper 'papers=[wgan]' 'seeds={seeds}' | head -1",
         shell=True,
         capture_output=True,
         text=True,
