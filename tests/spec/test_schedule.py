@@ -89,3 +89,18 @@ def test_epochs_and_iterations_in_one_layer_and_epochs_on_a_toy_are_errors():
         resolve_run("p", "r", {**toy, "batch_size": 64, "epochs": 3}, 0, "paper")
     with pytest.raises(GanreproError, match="key 'epochs' is 0"):
         resolve_run("p", "r", {"preset": "dcgan_cifar32", "epochs": 0}, 0, "paper")
+
+
+def test_the_length_is_walked_once_per_schedule_not_once_per_seed():
+    # A plan of 30 seeds asked the same multi-million-step question 30 times (10 s for five papers); keys that
+    # are not part of the schedule (the optimizer) must not split the cache, keys that are must.
+    from ganrepro.spec.schedule import _walk
+
+    hp = {"critic_iters": 5, "optimizer_D": {"lr": 1e-4}}
+    _walk.cache_clear()
+    first = g_iterations_for_epochs(3, 1000, 64, hp)
+    assert g_iterations_for_epochs(3, 1000, 64, {**hp, "optimizer_D": {"lr": 2e-4}}) == first
+    assert _walk.cache_info().hits == 1
+    assert g_iterations_for_epochs(3, 1000, 64, {**hp, "critic_iters": 1}) != first
+    with pytest.raises(TypeError):  # an unhashable (malformed) value is still walked, and still rejected
+        g_iterations_for_epochs(3, 1000, 64, {"critic_iters": [5]})

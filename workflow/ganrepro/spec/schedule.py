@@ -16,6 +16,7 @@ One home for both facts, used by the training loop (ganrepro.train) and by the p
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 from ganrepro.core.errors import GanreproError
@@ -54,9 +55,32 @@ def batches_per_epoch(n_items: int, batch_size: int, keep_partial: bool) -> int:
     return math.ceil(n_items / batch_size) if keep_partial else n_items // batch_size
 
 
+_SCHEDULE_KEYS = (
+    "warmup_critic_iters",
+    "warmup_g_iters",
+    "warmup_every",
+    "critic_iters",
+    "critic_block_ends_with_epoch",
+    "keep_partial_batch",
+)
+
+
 def g_iterations_for_epochs(epochs: int, n_items: int, batch_size: int, hp: dict[str, Any]) -> tuple[int, int, int]:
     """(G iterations, critic batches, batches per epoch) of `epochs` complete passes of the critic over
     `n_items` items at `batch_size`, under the method config's schedule and data loop."""
+    # Only the schedule keys matter; the walk below is millions of steps at paper scale and a plan asks the same
+    # question once per seed, so the answer is kept per schedule.
+    key = tuple((k, hp[k]) for k in _SCHEDULE_KEYS if k in hp)
+    try:
+        hash(key)
+    except TypeError:  # a malformed value (a list): walk uncached and let critic_steps or the run schema name it
+        return _walk.__wrapped__(epochs, n_items, batch_size, key)
+    return _walk(epochs, n_items, batch_size, key)
+
+
+@lru_cache(maxsize=256)
+def _walk(epochs: int, n_items: int, batch_size: int, key: tuple[tuple[str, Any], ...]) -> tuple[int, int, int]:
+    hp = dict(key)
     ends_with_epoch, keep_partial = data_loop(hp)
     nb = batches_per_epoch(n_items, batch_size, keep_partial)
     if nb < 1:
