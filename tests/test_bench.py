@@ -64,6 +64,7 @@ def test_smoke_bench_runs_the_dag_for_real_and_reports_its_time(tmp_path):
     assert r["case"] == "smoke_subset" and r["wall_s"] > 0 and r["cpu_s"] > 0
     assert r["jobs"] == 1 and r["artifacts"] == 1 and r["artifacts_with_png"] == 1 and r["report"] is False
     assert "load_avg_1min_before" in r and "git_commit" in r
+    assert r["jobs_artifact"] == 1 and r["cpu_s_artifact"] > 0  # from the fork server's job log
     path = bench.write(rows, "smoke", tmp_path)
     assert path.exists() and (tmp_path / "smoke.png").stat().st_size > 0
 

@@ -83,3 +83,18 @@ def test_a_command_of_another_runtime_is_not_served(server, monkeypatch):
     """A job in a conda env or container (another interpreter or ganrepro) is left to run by itself."""
     monkeypatch.setattr(forkserver, "_runtime", lambda: ["/other/python", "/other/ganrepro"])
     assert forkserver.delegate(["plan"]) is None
+
+
+def test_the_job_log_records_each_served_job_with_its_cpu_time(tmp_path, monkeypatch):
+    log = tmp_path / "jobs.jsonl"
+    monkeypatch.setenv(forkserver.JOB_LOG_ENV, str(log))
+    s = forkserver.start()
+    try:
+        assert forkserver.delegate(["plan", "--config", "papers=[wgan]", "seeds=[0]"]) == 0
+        assert forkserver.delegate(["plan", "--config", "scale=huge"]) == 2
+    finally:
+        forkserver.stop(s)
+    jobs = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [j["argv"][0] for j in jobs] == ["plan", "plan"] and [j["rc"] for j in jobs] == [0, 2]
+    # planning takes real CPU in the child (imports are the server's, so the child's own work is what is counted)
+    assert all(j["wall_s"] > 0 for j in jobs) and jobs[0]["cpu_s"] > 0

@@ -505,6 +505,7 @@ def bench_smoke(
             PYTHONPATH=os.pathsep.join(filter(None, [str(src / "workflow"), env.get("PYTHONPATH")])),
             GANREPRO_ROOT=str(root),
             TMPDIR=str(scratch_tmp),
+            GANREPRO_JOB_LOG=str(Path(tmp) / "jobs.jsonl"),  # the fork server's per-job wall and CPU
         )
         cmd = [
             "snakemake",
@@ -540,8 +541,12 @@ def bench_smoke(
             "under_10_min": wall <= 600,
             "load_avg_1min_before": round(load_before, 2),
             "cpu_count": os.cpu_count(),
+            **_job_kinds(Path(tmp) / "jobs.jsonl"),
             **_provenance("cpu"),
         }
+    kinds = sorted({k.split("_", 2)[2] for k in row if k.startswith("cpu_s_")}, key=lambda k: -row[f"cpu_s_{k}"])
+    for k in kinds:
+        print(f"  {k:>10}: {row[f'jobs_{k}']:4d} jobs, {row[f'cpu_s_{k}']:7.1f} s CPU", flush=True)
     print(
         f"smoke {row['case']}: {row['wall_s']:.1f} s wall ({row['wall_min']:.2f} min) on {cores} cores, "
         f"{row['cpu_s']:.0f} s CPU, {row['jobs']} jobs, {row['artifacts']} artifacts of {row['papers']} papers, "
@@ -549,6 +554,25 @@ def bench_smoke(
         flush=True,
     )
     return [row]
+
+
+def _job_kinds(path: Path) -> dict[str, Any]:
+    """jobs_<kind> and cpu_s_<kind> per job kind (the ganrepro subcommand; evaluate by protocol) from the
+    fork server's job log; nothing when the log is absent (the server was off)."""
+    import json
+
+    out: dict[str, Any] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text().splitlines():
+        job = json.loads(line)
+        argv = job["argv"] or ["?"]
+        kind = argv[0].replace("-", "_")
+        if kind == "evaluate" and len(argv) > 2:  # evaluate <run> <protocol>: fid5000 -> evaluate_fid
+            kind = "evaluate_" + argv[2].rstrip("0123456789")
+        out[f"jobs_{kind}"] = out.get(f"jobs_{kind}", 0) + 1
+        out[f"cpu_s_{kind}"] = round(out.get(f"cpu_s_{kind}", 0.0) + job["cpu_s"], 1)
+    return out
 
 
 # --- cost model ------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,10 @@ _LEN = struct.Struct("!I")
 _PID = struct.Struct("!q")
 _RC = struct.Struct("!i")
 _FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# When set (in the environment the server starts with), the server appends one JSON line per finished job to this
+# file: argv, wall seconds, CPU seconds (user + sys of the job and its children), exit status. `ganrepro bench
+# smoke` uses it to say where a DAG's time goes, job kind by job kind.
+JOB_LOG_ENV = "GANREPRO_JOB_LOG"
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
@@ -199,13 +204,15 @@ def serve(path: str | Path, run: Callable[[list[str]], int], preload: Sequence[s
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     children: dict[int, socket.socket] = {}  # pid -> the connection to its client
+    started: dict[int, tuple[float, list[str]]] = {}  # pid -> (start time, argv), for the job log
+    job_log = os.environ.get(JOB_LOG_ENV) or None
     stopped: set[int] = set()  # children told to stop because their client went away
     try:
         while not stop and os.getppid() == parent:
             ready, _, _ = select.select([listener, *children.values()], [], [], 0.05)
             for sock in ready:
                 if sock is listener:
-                    _accept(listener, children, run)
+                    _accept(listener, children, run, started)
                     continue
                 # a client's connection turns readable only when the client closed it: stop its job, once
                 pid = next(p for p, c in children.items() if c is sock)
@@ -213,7 +220,7 @@ def serve(path: str | Path, run: Callable[[list[str]], int], preload: Sequence[s
                     stopped.add(pid)
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGTERM)
-            _reap(children)
+            _reap(children, started, job_log)
             stopped &= set(children)
     finally:
         listener.close()
@@ -225,7 +232,12 @@ def serve(path: str | Path, run: Callable[[list[str]], int], preload: Sequence[s
             conn.close()
 
 
-def _accept(listener: socket.socket, children: dict[int, socket.socket], run: Callable[[list[str]], int]) -> None:
+def _accept(
+    listener: socket.socket,
+    children: dict[int, socket.socket],
+    run: Callable[[list[str]], int],
+    started: dict[int, tuple[float, list[str]]],
+) -> None:
     conn, _ = listener.accept()
     try:
         head, fds, _, _ = socket.recv_fds(conn, _LEN.size, 3)
@@ -251,16 +263,29 @@ def _accept(listener: socket.socket, children: dict[int, socket.socket], run: Ca
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
     children[pid] = conn
+    started[pid] = (time.monotonic(), [str(a) for a in request.get("argv", [])])
 
 
-def _reap(children: dict[int, socket.socket]) -> None:
+def _reap(
+    children: dict[int, socket.socket], started: dict[int, tuple[float, list[str]]], job_log: str | None
+) -> None:
     while children:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        t0, argv = started.pop(pid, (time.monotonic(), []))
+        if job_log:
+            line = {
+                "argv": argv,
+                "wall_s": round(time.monotonic() - t0, 3),
+                "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+                "rc": _exit_code(status),
+            }
+            with contextlib.suppress(OSError), open(job_log, "a") as f:
+                f.write(json.dumps(line) + "\n")
         conn = children.pop(pid, None)
         if conn is not None:
             with contextlib.suppress(OSError):
@@ -281,7 +306,6 @@ def start() -> Server | None:
     import shutil
     import subprocess
     import tempfile
-    import time
 
     if os.environ.get(ENV) == OFF:
         return None
