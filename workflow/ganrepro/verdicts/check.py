@@ -50,6 +50,15 @@ def _revised_since(claim: dict[str, Any], recorded: str) -> bool:
     return any(str(r.get("date", "")) >= recorded[:10] for r in claim.get("revisions") or [])
 
 
+def _unrevised_change(claim: dict[str, Any], old_hash: Any, new_hash: str, since: str) -> bool:
+    """The claim's recorded hash `old_hash` (from `since`) differs from `new_hash` and no revision is dated since.
+    A missing record (results kept before hashes were recorded) is not a change."""
+    return isinstance(old_hash, str) and bool(old_hash) and old_hash != new_hash and not _revised_since(claim, since)
+
+
+_ADD_REVISION = "add one to its `revisions:` in paper.yaml (date, old rule, why), then `ganrepro rejudge {paper}`"
+
+
 def rejudge(paper: str) -> Path:
     """Record the verdicts of the committed results again after claims were revised (`ganrepro rejudge`): refused
     while a claim differs from the one its result was kept under and has no revision dated since."""
@@ -59,9 +68,12 @@ def rejudge(paper: str) -> Path:
     unrecorded = [
         c["id"]
         for c in spec["claims"]
-        if isinstance((exp := expected.get(c["id"], {})).get("claim_sha256"), str)
-        and exp["claim_sha256"] != claim_sha256(c)
-        and not _revised_since(c, str(exp.get("recorded") or ""))
+        if _unrevised_change(
+            c,
+            (exp := expected.get(c["id"], {})).get("claim_sha256"),
+            claim_sha256(c),
+            str(exp.get("recorded") or ""),
+        )
     ]
     if unrecorded:
         raise GanreproError(
@@ -234,23 +246,19 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                     )
                     continue
                 problems = []
-                rec_hash = exp.get("claim_sha256") if exp is not None else None
-                if isinstance(rec_hash, str) and rec_hash != claim_sha256(claim) and label == "committed":
-                    when = str(exp.get("recorded") or "")
-                    if not _revised_since(claim, when):
-                        problems.append(
-                            f"the claim changed after its result was kept ({when}) and has no revision dated since: "
-                            "add one to its `revisions:` in paper.yaml (date, old rule, why), then `ganrepro "
-                            f"rejudge {paper}`"
-                        )
-                start_hash = exp.get("claim_sha256_at_start") if exp is not None else None
-                if isinstance(start_hash, str) and start_hash and start_hash != rec_hash and label == "committed":
+                if exp is not None and label == "committed":
+                    rec_hash, recorded = exp.get("claim_sha256"), str(exp.get("recorded") or "")
                     started = str(exp.get("run_started") or "")
-                    if not _revised_since(claim, started):
+                    if _unrevised_change(claim, rec_hash, claim_sha256(claim), recorded):
+                        problems.append(
+                            f"the claim changed after its result was kept ({recorded}) and has no revision dated "
+                            f"since: {_ADD_REVISION.format(paper=paper)}"
+                        )
+                    kept_hash = rec_hash if isinstance(rec_hash, str) else ""
+                    if _unrevised_change(claim, exp.get("claim_sha256_at_start"), kept_hash, started):
                         problems.append(
                             f"the claim changed after its first run started ({started}), before its result was kept, "
-                            "and has no revision dated since: add one to its `revisions:` in paper.yaml (date, old "
-                            f"rule, why), then `ganrepro rejudge {paper}`"
+                            f"and has no revision dated since: {_ADD_REVISION.format(paper=paper)}"
                         )
                 if exp is not None:
                     if v != exp["verdict"]:
