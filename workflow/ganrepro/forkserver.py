@@ -266,9 +266,7 @@ def _accept(
     started[pid] = (time.monotonic(), [str(a) for a in request.get("argv", [])])
 
 
-def _reap(
-    children: dict[int, socket.socket], started: dict[int, tuple[float, list[str]]], job_log: str | None
-) -> None:
+def _reap(children: dict[int, socket.socket], started: dict[int, tuple[float, list[str]]], job_log: str | None) -> None:
     while children:
         try:
             pid, status, usage = os.wait4(-1, os.WNOHANG)

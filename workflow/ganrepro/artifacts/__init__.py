@@ -73,6 +73,9 @@ class ArtifactKind:
         return ["scale", *cols]
 
 
+STAND_IN_BANNER = "STAND-IN DATA (synthetic images, not the paper's dataset)"
+
+
 def kind(
     name: str,
     *,
@@ -199,6 +202,10 @@ def build(art: Any, scale: str, seeds: list[int], out_dir: Path | None = None) -
         "date": now_iso(),
         **extra,
     }
+    if any(str(d).startswith("stand-in") for d in data_labels):
+        # the paper's title names its dataset (e.g. LSUN): a figure of stand-in images must not pass for it
+        title = fig.get_suptitle()
+        fig.suptitle(f"{STAND_IN_BANNER}\n{title}" if title else STAND_IN_BANNER, fontsize=10, color="firebrick")
     label = f"{art.paper} {art.name} | scale={scale}" + ("" if scales.comparable(scale) else " (NOT COMPARABLE)")
     label += f" | data: {prov['data']} | seeds: {prov['seeds'] or 'n/a'}"
     # Below the figure (the tight bbox grows to hold it), so it never covers x-axis labels.

@@ -118,10 +118,5 @@ def loss_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         filt = f", median filter {window}" if window > 1 else ""
         ax.set_title(f"{c} (mean ± std over seeds{filt})", fontsize=9)
         ax.legend(fontsize=8)
-    # the paper's title names its dataset (e.g. LSUN): curves from stand-in images must not pass for it
-    stand_in = any(str(status_of(r).get("data", "")).startswith("stand-in") for rs in art.runs.values() for r in rs)
-    title = art.spec.get("title", art.name)
-    if stand_in:
-        title = f"STAND-IN DATA (synthetic images, not the paper's dataset)\n{title}"
-    fig.suptitle(title, fontsize=10, color="firebrick" if stand_in else "black")
+    fig.suptitle(art.spec.get("title", art.name), fontsize=10)  # build() marks a figure of stand-in data
     return df, fig, {"diverged_runs": diverged_runs(art)}

@@ -63,8 +63,6 @@ def metric_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         ax.set_xlabel("G iteration")
         ax.set_title(f"{eid}: {col} (mean ± std over seeds)", fontsize=9)
         ax.legend(fontsize=8)
-    if "data" in df.columns and df["data"].astype(str).str.startswith("stand-in").any():
-        fig.suptitle("STAND-IN DATA (synthetic images, not the paper's dataset)", fontsize=10, color="firebrick")
     # CSV round trip turns the booleans into 1.0/0.0 (NaN where the metric uses no Inception network)
     official = {
         str(v).lower() in ("true", "1", "1.0") for v in df.get("official_weights", pd.Series(dtype=object)).dropna()

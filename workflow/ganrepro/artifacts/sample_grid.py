@@ -67,7 +67,6 @@ def sample_grid(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
                 "png": _rel_to_results(png, r),
                 "sha256": sha256_file(png),
                 "_path": png,
-                "_data": st.get("data", ""),
             }
         )
     if not rows:
@@ -78,11 +77,6 @@ def sample_grid(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         ax.axis("off")
         note = "\nDIVERGED (last grid)" if row["status"] == "diverged" else ""
         ax.set_title(f"{row['run']} ({row['method']}, seed {row['seed']}, it {row['iteration']}){note}", fontsize=8)
-    # the paper's title names its dataset: a grid of stand-in images must not pass for it
-    stand_in = any(str(row["_data"]).startswith("stand-in") for row in rows)
-    title = art.spec.get("title", art.name)
-    if stand_in:
-        title = f"STAND-IN DATA (synthetic images, not the paper's dataset)\n{title}"
-    fig.suptitle(title, fontsize=10, color="firebrick" if stand_in else "black")
-    df = pd.DataFrame(rows).drop(columns=["_path", "_data"])
+    fig.suptitle(art.spec.get("title", art.name), fontsize=10)  # build() marks a figure of stand-in data
+    df = pd.DataFrame(rows).drop(columns=["_path"])
     return df, fig, {"images": {r["run"]: r["png"] for r in rows}}
