@@ -52,32 +52,10 @@ def cmd_plan(args: argparse.Namespace) -> None:
 
 
 def cmd_write_run_config(args: argparse.Namespace) -> None:
-    from ganrepro.core.io import atomic_write_text
-    from ganrepro.spec.plan import dump_json
+    from ganrepro.spec.plan import write_run_config
 
     _, plan = _plan(args)
-    run_dir = Path(args.run_dir)
-    if run_dir.name not in plan.runs:
-        raise GanreproError(f"run {run_dir.name!r} is not in the current plan; see `ganrepro plan`")
-    text = dump_json(plan.runs[run_dir.name].config) + "\n"
-    target = run_dir / "config.json"
-    # a run folder is named by its config's hash: never let a different configuration overwrite it
-    if target.exists() and target.read_text() != text:
-        raise GanreproError(
-            f"{target} holds a different configuration than the plan's run {run_dir.name}; refusing to overwrite "
-            "a run folder with another configuration. Move the folder aside (its results may be from an older "
-            "ganrepro) and rerun"
-        )
-    created = not target.exists()
-    atomic_write_text(target, text)
-    if created:  # the claims this run will judge, as they stand before any of its results exist
-        from ganrepro.core.io import atomic_write_json
-        from ganrepro.core.paths import CLAIMS_AT_START
-        from ganrepro.core.provenance import now_iso
-        from ganrepro.spec.plan import claims_of_run
-
-        record = {"recorded": now_iso(), "claims": claims_of_run(plan, run_dir.name)}
-        atomic_write_json(run_dir / CLAIMS_AT_START, record)
+    write_run_config(plan, Path(args.run_dir))
 
 
 def _sources(items: list[str] | None) -> dict[str, str] | None:

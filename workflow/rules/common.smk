@@ -10,7 +10,7 @@ try:
     from ganrepro.core.errors import GanreproError
     from ganrepro.core.io import config_hash
     from ganrepro.spec.config import check_config, config_origins
-    from ganrepro.spec.plan import build_plan
+    from ganrepro.spec.plan import build_plan, write_run_config
     from ganrepro.verdicts.report import committed_inputs
     from ganrepro.verdicts.validate import validate_plan
 except ImportError as e:
@@ -46,6 +46,16 @@ os.environ["GANREPRO_CONFIG"] = json.dumps(config, sort_keys=True)
 
 envvars:
     "GANREPRO_CONFIG",
+
+
+def write_run_config_job(output, log):
+    """The run_config rule's body (rules/train.smk): one line naming the problem, in the log and the error."""
+    try:
+        write_run_config(PLAN, Path(output).parent)
+        Path(log).write_text("")
+    except GanreproError as e:
+        Path(log).write_text(f"ganrepro: {e}\n")
+        raise WorkflowError(f"ganrepro: {e}")
 
 
 RUN_IDS = sorted(PLAN.runs)

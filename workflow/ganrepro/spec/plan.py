@@ -325,3 +325,30 @@ def claims_of_run(plan: Plan, run_id: str) -> dict[str, str]:
         }
         out.update({f"{paper.name}/{c['id']}": claim_sha256(c) for c in paper.spec["claims"] if c["artifact"] in uses})
     return out
+
+
+def write_run_config(plan: Plan, run_dir: Path) -> None:
+    """Write a run folder's resolved config.json, and on creation the claims it will judge (claims_at_start.json).
+    Called by the DAG's run_config rule with the plan it already holds (no second plan per run), and by
+    `ganrepro run-config`."""
+    from ganrepro.core.io import atomic_write_json, atomic_write_text
+    from ganrepro.core.paths import CLAIMS_AT_START
+    from ganrepro.core.provenance import now_iso
+
+    run_dir = Path(run_dir)
+    if run_dir.name not in plan.runs:
+        raise GanreproError(f"run {run_dir.name!r} is not in the current plan; see `ganrepro plan`")
+    text = dump_json(plan.runs[run_dir.name].config) + "\n"
+    target = run_dir / "config.json"
+    # a run folder is named by its config's hash: never let a different configuration overwrite it
+    if target.exists() and target.read_text() != text:
+        raise GanreproError(
+            f"{target} holds a different configuration than the plan's run {run_dir.name}; refusing to overwrite "
+            "a run folder with another configuration. Move the folder aside (its results may be from an older "
+            "ganrepro) and rerun"
+        )
+    created = not target.exists()
+    atomic_write_text(target, text)
+    if created:  # the claims this run will judge, as they stand before any of its results exist
+        record = {"recorded": now_iso(), "claims": claims_of_run(plan, run_dir.name)}
+        atomic_write_json(run_dir / CLAIMS_AT_START, record)
