@@ -158,3 +158,17 @@ def test_snakemake_jobs_read_the_effective_config_from_the_environment(repo_copy
         load_config()
     monkeypatch.delenv("GANREPRO_CONFIG")
     assert load_config()["scale"] == "smoke"  # control: without it, config/config.yaml alone
+
+
+def test_a_papers_own_plan_gives_its_artifacts_the_same_runs_as_the_whole_plan():
+    # `ganrepro artifact` plans the one paper it builds (cli._plan(paper=...)); that must change nothing
+    cfg = load_config(overrides={"scale": "smoke"})
+    whole = build_plan(cfg)
+    for p in cfg["papers"]:
+        one = build_plan({**cfg, "papers": [p]})
+        for name, art in whole.papers[p].artifacts.items():
+            mine = one.papers[p].artifacts[name]
+            assert mine.spec == art.spec, (p, name)
+            assert {k: [r.run_id for r in v] for k, v in mine.runs.items()} == {
+                k: [r.run_id for r in v] for k, v in art.runs.items()
+            }, (p, name)

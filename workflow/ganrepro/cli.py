@@ -36,11 +36,15 @@ def _overrides(items: list[str]) -> dict:
     return out
 
 
-def _plan(args: argparse.Namespace):
+def _plan(args: argparse.Namespace, paper: str | None = None):
+    """(config, plan); with `paper` (one of the configured papers) the plan of that paper alone, which is the same
+    for its artifacts and runs: an artifact job then reads one paper.yaml, not all of them."""
     from ganrepro.spec.config import load_config
     from ganrepro.spec.plan import build_plan
 
     cfg = load_config(args.configfile, _overrides(args.config))
+    if paper is not None and paper in cfg["papers"]:
+        return cfg, build_plan({**cfg, "papers": [paper]})
     return cfg, build_plan(cfg)  # torch-free: the DAG's jobs call this many times
 
 
@@ -179,7 +183,7 @@ def cmd_artifact(args: argparse.Namespace) -> None:
 
     names.check("paper", args.paper, "ganrepro artifact")
     names.check("artifact", args.artifact, "ganrepro artifact")
-    cfg, plan = _plan(args)
+    cfg, plan = _plan(args, paper=args.paper)
     prov = build(plan.artifact(args.paper, args.artifact), cfg["scale"], cfg["seeds"])
     print(f"wrote {paths.fresh_dir(args.paper) / args.artifact}.{{csv,png,provenance.json}} (scale={prov['scale']})")
 
