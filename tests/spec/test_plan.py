@@ -82,14 +82,7 @@ def test_unknown_net_lists_valid_names(repo_copy):
 
 # Committed results whose runs were made before a run key existed; listed with the reason, so that a new stale
 # result fails this test, and so does fixing one of these without updating the list.
-KNOWN_STALE = {
-    f"{m}-{d}-s{s}-paper-{h}"
-    for m, d, s, h in [
-        # swgan Table I analogue: trained before issue 18's WG data loop keys; rerun with seeds 0-2 (issue 19)
-        ("wgan", "fashion_mnist", 0, "a49a1462c0"),
-        ("swgan", "fashion_mnist", 0, "82b54fc0da"),
-    ]
-}
+KNOWN_STALE: set[str] = set()  # none: the last ones (the swgan Table I analogue) were retrained with seeds 0-2
 
 
 def test_committed_results_name_runs_the_plan_still_has():
