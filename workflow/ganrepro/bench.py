@@ -568,8 +568,8 @@ def _job_kinds(path: Path) -> dict[str, Any]:
         job = json.loads(line)
         argv = job["argv"] or ["?"]
         kind = argv[0].replace("-", "_")
-        if kind == "evaluate" and len(argv) > 2:  # evaluate <run> <protocol>: fid5000 -> evaluate_fid
-            kind = "evaluate_" + argv[2].rstrip("0123456789")
+        if kind == "evaluate" and len(argv) > 2:  # evaluate <run> <eval id>: fid10k_train-95c2c1 -> fid10k_train
+            kind = "evaluate_" + argv[2].split("-")[0]
         out[f"jobs_{kind}"] = out.get(f"jobs_{kind}", 0) + 1
         out[f"cpu_s_{kind}"] = round(out.get(f"cpu_s_{kind}", 0.0) + job["cpu_s"], 1)
     return out
