@@ -15,14 +15,14 @@ rule classifier:
         model=P.CLASSIFIER_MODEL,
     log:
         P.LOG.format(name="classifier/{clf}"),
+    # first: the mode-count evaluations wait for it, and a smoke run otherwise reached it last (55 s of wall time
+    # on the DAG's tail, benchmarks/cpu/smoke.csv)
+    priority: 50
     conda:
         "../../envs/ganrepro.yaml"
     threads: 2
     resources:
         gpu=GPU_UNLESS_CPU,
-    # first: the mode-count evaluations wait for it, and a smoke run otherwise reached it last (55 s of wall time
-    # on the DAG's tail, benchmarks/cpu/smoke.csv)
-    priority: 50
     message:
         "training classifier {wildcards.clf}"
     shell:
