@@ -49,10 +49,11 @@ envvars:
 
 
 def write_run_config_job(output, log):
-    """The run_config rule's body (rules/train.smk): one line naming the problem, in the log and the error."""
+    """The run_config rule's body (rules/train.smk): one line naming the problem, in the log and the error. The log
+    names the process that wrote the file: Snakemake's own unless a profile drops force-use-threads."""
     try:
         write_run_config(PLAN, Path(output).parent)
-        Path(log).write_text("")
+        Path(log).write_text(f"{output} written by process {os.getpid()}\n")
     except GanreproError as e:
         Path(log).write_text(f"ganrepro: {e}\n")
         raise WorkflowError(f"ganrepro: {e}")
