@@ -87,3 +87,19 @@ def test_quiet_silences_progress_but_not_results(repo_copy, tmp_path, capsys):
     assert main(["-q", "train", str(tmp_path / "quiet"), "--device", "cpu", "--threads", "1"]) == 0
     quiet = capsys.readouterr()
     assert quiet.err == "" and "completed after 20 iterations" in quiet.out
+
+
+def test_evaluate_names_an_evaluation_missing_from_the_paper_it_plans(repo_copy, capsys):
+    from ganrepro.spec.config import load_config
+    from ganrepro.spec.plan import build_plan
+
+    ev = next(iter(build_plan(load_config()).evals.values()))
+    other = next(p for p in load_config()["papers"] if p != ev.paper and p != ev.run.paper)
+    args = ["evaluate", f"results/runs/{ev.run.run_id}", ev.eval_id]
+    assert main([*args, "--paper", other]) == 2
+    err = capsys.readouterr().err
+    assert f"evaluation '{ev.run.run_id}/{ev.eval_id}' is not in the current plan" in err
+    # control: with its own paper the plan holds it, and the command gets as far as reading the (absent) run
+    assert main([*args, "--paper", ev.paper]) == 2
+    err = capsys.readouterr().err
+    assert "not in the current plan" not in err and "config.json" in err

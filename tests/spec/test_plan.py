@@ -165,3 +165,20 @@ def test_a_papers_own_plan_gives_its_artifacts_the_same_runs_as_the_whole_plan()
             assert {k: [r.run_id for r in v] for k, v in mine.runs.items()} == {
                 k: [r.run_id for r in v] for k, v in art.runs.items()
             }, (p, name)
+
+
+@pytest.mark.parametrize("scale", ["smoke", "paper"])
+def test_each_evaluation_is_in_the_plan_of_the_paper_it_names(scale):
+    # `ganrepro evaluate --paper P` (the DAG passes Evaluation.paper) plans P alone: the same evaluation must be there
+    cfg = load_config(overrides={"scale": scale})
+    whole = build_plan(cfg)
+    assert whole.evals
+    for key, ev in whole.evals.items():
+        one = build_plan({**cfg, "papers": [ev.paper]})
+        assert key in one.evals, (ev.paper, key)
+        mine = one.evals[key]
+        assert (mine.metric, mine.overrides, mine.classifier) == (ev.metric, ev.overrides, ev.classifier), key
+    # control: an evaluation is not in the plan of a paper that never asks for it
+    other = next(p for p in cfg["papers"] if p != next(iter(whole.evals.values())).paper)
+    firsts = {k for k, e in whole.evals.items() if e.paper != other}
+    assert firsts - set(build_plan({**cfg, "papers": [other]}).evals)

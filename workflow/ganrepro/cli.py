@@ -153,7 +153,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from ganrepro.data.assets import resolve_data_root
     from ganrepro.measure.evaluate import evaluate_run
 
-    cfg, plan = _plan(args)
+    cfg, plan = _plan(args, paper=args.paper)
     run_dir = Path(args.run_dir)
     key = f"{run_dir.name}/{args.eval_id}"
     if key not in plan.evals:
@@ -406,6 +406,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("run_dir", help="results/runs/<run_id>")
     p.add_argument("eval_id", help="metric name (plus -<hash> when overridden); see `ganrepro plan`")
+    p.add_argument(
+        "--paper",
+        default=None,
+        help="plan only this configured paper, one whose artifact asks for the evaluation (the DAG passes it: "
+        "faster than planning every paper)",
+    )
     p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="default: config key device")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(fn=cmd_evaluate)

@@ -16,7 +16,9 @@ rule evaluate:
     threads: 1 if config["scale"] == "smoke" else 2
     resources:
         gpu=run_gpus,
+    params:
+        paper=lambda wc: PLAN.evals[f"{wc.run}/{wc.eval}"].paper,
     message:
         "evaluating {wildcards.eval} on {wildcards.run}"
     shell:
-        "ganrepro evaluate $(dirname $(dirname {output})) {wildcards.eval} > {log} 2>&1"
+        "ganrepro evaluate $(dirname $(dirname {output})) {wildcards.eval} --paper {params.paper} > {log} 2>&1"

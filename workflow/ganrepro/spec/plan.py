@@ -57,6 +57,7 @@ class Evaluation:
     metric: str
     overrides: dict[str, Any]
     classifier: str | None  # classifier id (results/classifiers/<id>) for the LeNet-based metrics
+    paper: str = ""  # the paper whose artifact asked for it first: that paper's plan alone holds it
 
     @property
     def csv(self) -> Path:
@@ -266,7 +267,7 @@ def build_plan(config: dict[str, Any], tables_dir: Path | None = None) -> Plan:
                 over = entry.get("overrides") or {}
                 for rs in art.runs.values():
                     for run in rs:
-                        ev = Evaluation(run, eval_id(entry["name"], over), entry["name"], over, clf)
+                        ev = Evaluation(run, eval_id(entry["name"], over), entry["name"], over, clf, name)
                         evals.setdefault(f"{run.run_id}/{ev.eval_id}", ev)
                         art.evals.append(ev)
             paper.artifacts[aname] = art
