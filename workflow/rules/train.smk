@@ -2,7 +2,9 @@
 
 
 # In Snakemake's own process, from the plan it already holds: a job per run that built the whole plan again cost
-# ~0.7 s of CPU each (135 of them in the smoke DAG). `ganrepro run-config` does the same from the command line.
+# ~0.7 s of CPU each (135 of them in the smoke DAG). A `run:` job runs in a thread only with force-use-threads
+# (profiles/default); otherwise Snakemake spawns a new snakemake per job (~1.7 s each). `ganrepro run-config` does
+# the same from the command line.
 rule run_config:
     output:
         P.RUN_CONFIG,
