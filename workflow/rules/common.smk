@@ -50,7 +50,8 @@ envvars:
 
 def write_run_config_job(output, log):
     """The run_config rule's body (rules/train.smk): one line naming the problem, in the log and the error. The log
-    names the process that wrote the file: Snakemake's own unless a profile drops force-use-threads."""
+    names the process that wrote the file: Snakemake's own unless a profile drops force-use-threads.
+    """
     try:
         write_run_config(PLAN, Path(output).parent)
         Path(log).write_text(f"{output} written by process {os.getpid()}\n")
