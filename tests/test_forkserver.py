@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from ganrepro import forkserver
@@ -64,6 +65,11 @@ def test_training_through_the_server_equals_its_own_process_and_sigterm_checkpoi
         if (runs["stopped"] / "ckpt" / "last.pt").exists():
             break
         time.sleep(0.2)
+    # the forked job is named after its command in `top` / `ps -o comm`; the server keeps its own name
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    names = [Path(f"/proc/{c}/comm").read_text().strip() for c in children]
+    assert names == ["gr-train"], names
+    assert Path(f"/proc/{server.pid}/comm").read_text().strip() != "gr-train"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM, err

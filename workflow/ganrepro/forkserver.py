@@ -129,6 +129,15 @@ def _exit_code(status: int) -> int:
     return 128 - code if code < 0 else code  # killed by signal N -> 128 + N, as a shell reports it
 
 
+def _name_process(argv: Sequence[str]) -> None:
+    """Name this child after its command in `top` and `ps -o comm` ("gr-train", ...; Linux keeps 15 bytes): every
+    child otherwise shows the server's command line, and a long training job cannot be told from a short one."""
+    sub = next((a for a in argv if not a.startswith("-")), "job")
+    with contextlib.suppress(OSError):
+        with open("/proc/self/comm", "w") as f:
+            f.write(f"gr-{sub}"[:15])
+
+
 def _run_child(
     server_socks: list[socket.socket], fds: list[int], request: dict, run: Callable[[list[str]], int]
 ) -> None:
@@ -162,6 +171,7 @@ def _run_child(
             # a new process reads OMP_NUM_THREADS when torch loads; this one loaded torch before the request
             sys.modules["torch"].set_num_threads(int(threads))
         sys.argv = ["ganrepro", *request["argv"]]
+        _name_process(request["argv"])
         code = run(list(request["argv"]))
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
