@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 import torch
@@ -85,6 +85,19 @@ class Method:
 
     def generator_step(self, batch_size: int) -> dict[str, torch.Tensor]:
         raise NotImplementedError
+
+    def generator_update(
+        self, batch_size: int, loss_of: Callable[[torch.Tensor], torch.Tensor]
+    ) -> dict[str, torch.Tensor]:
+        """One G step on ``loss_of(D(G(z)))`` with the critic frozen (only G's gradients are needed): the step the
+        standard GAN, WGAN, WGAN-GP and TV-WGAN share; they differ only in ``loss_of``."""
+        self.requires_grad(self.D, False)
+        self.opt_G.zero_grad(set_to_none=True)
+        loss_g = loss_of(self.D(self.G(self.noise(batch_size))))
+        loss_g.backward()
+        self.opt_G.step()
+        self.requires_grad(self.D, True)
+        return {"loss_G": loss_g.detach()}
 
     # --- helpers --------------------------------------------------------------------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -32,11 +32,7 @@ class GAN(Method):
         return {"loss_D": d, "JS_estimate": math.log(2.0) - 0.5 * d}
 
     def generator_step(self, batch_size: int) -> dict[str, torch.Tensor]:
-        self.requires_grad(self.D, False)
-        self.opt_G.zero_grad(set_to_none=True)
-        logit = self.D(self.G(self.noise(batch_size)))
-        loss_g = F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))  # non-saturating: -log D(G(z))
-        loss_g.backward()
-        self.opt_G.step()
-        self.requires_grad(self.D, True)
-        return {"loss_G": loss_g.detach()}
+        # non-saturating: -log D(G(z))
+        return self.generator_update(
+            batch_size, lambda logit: F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
+        )

@@ -64,10 +64,4 @@ class WGAN(Method):
         }
 
     def generator_step(self, batch_size: int) -> dict[str, torch.Tensor]:
-        self.requires_grad(self.D, False)  # no critic gradients are needed for the G step
-        self.opt_G.zero_grad(set_to_none=True)
-        loss_g = self.D(self.G(self.noise(batch_size))).mean()
-        loss_g.backward()
-        self.opt_G.step()
-        self.requires_grad(self.D, True)
-        return {"loss_G": loss_g.detach()}
+        return self.generator_update(batch_size, lambda scores: scores.mean())  # WG: G minimises mean f(G(z))
