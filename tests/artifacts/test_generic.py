@@ -116,14 +116,19 @@ def test_loss_curve(env, tmp_path):
 def test_sample_grid(env, tmp_path):
     df, prov = _build(env, "sample_grid", tmp_path)
     assert {"run", "method", "seed", "iteration", "png", "sha256", "status"} <= set(df.columns)
-    clip, boom = df.set_index("run").loc["clip"], df.set_index("run").loc["boom"]
-    r0 = env["clip"][0]
-    assert clip.seed == 0 and clip.iteration == 20
-    assert clip.png == f"runs/{r0.run_id}/samples/it_0000020.png"
-    assert clip.sha256 == sha256_file(r0.dir / "samples" / "it_0000020.png")
+    # by default every seed is shown: a row per (run, seed), both clip seeds and the one boom seed
+    assert sorted(zip(df.run, df.seed, strict=True)) == [("boom", 0), ("clip", 0), ("clip", 1)]
+    clip = df[df.run == "clip"].set_index("seed")
+    boom = df.set_index("run").loc["boom"]
+    for s, r in enumerate(env["clip"]):
+        assert clip.loc[s, "iteration"] == 20
+        assert clip.loc[s, "png"] == f"runs/{r.run_id}/samples/it_0000020.png"
+        assert clip.loc[s, "sha256"] == sha256_file(r.dir / "samples" / "it_0000020.png")
+        assert prov["images"][f"clip/seed{s}"] == clip.loc[s, "png"]
+    assert clip.loc[0, "sha256"] != clip.loc[1, "sha256"]  # two seeds, two different grids
     st = json.loads((env["boom"][0].dir / "status.json").read_text())
     assert boom.status == "diverged" and boom.iteration == st["diverged_at"]
-    df, _ = _build(env, "sample_grid", tmp_path, iteration=10)
+    df, _ = _build(env, "sample_grid", tmp_path, iteration=10, seed=0)
     clip, boom = df.set_index("run").loc["clip"], df.set_index("run").loc["boom"]
     assert clip.seed == 0 and clip.iteration == 10 and not clip.diverged_before
     assert boom.diverged_before and boom.iteration == st["diverged_at"]  # diverged earlier: its last grid
@@ -131,7 +136,7 @@ def test_sample_grid(env, tmp_path):
     assert df.seed.tolist() == [1] and df.iteration.tolist() == [20]
     with pytest.raises(GanreproError, match="seed 7"):
         _build(env, "sample_grid", tmp_path, seed=7)
-    png = r0.dir / "samples" / "it_0000010.png"
+    png = env["clip"][0].dir / "samples" / "it_0000010.png"
     png.unlink()
     with pytest.raises(GanreproError, match=str(png)):
         _build(env, "sample_grid", tmp_path, iteration=10)
