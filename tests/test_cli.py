@@ -103,3 +103,22 @@ def test_evaluate_names_an_evaluation_missing_from_the_paper_it_plans(repo_copy,
     assert main([*args, "--paper", ev.paper]) == 2
     err = capsys.readouterr().err
     assert "not in the current plan" not in err and "config.json" in err
+
+
+def test_plan_status_says_where_each_run_stands(repo_copy, capsys):
+    assert main(["plan", "--config", "scale=paper", "papers=[wgan]", "seeds=[0]"]) == 0
+    plain = capsys.readouterr().out
+    assert "not started" not in plain  # without --status the run list is ids only
+    assert main(["plan", "--status", "--config", "scale=paper", "papers=[wgan]", "seeds=[0]"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    first = next(i for i, line in enumerate(out) if line.endswith("distinct runs:")) + 1
+    last = next(i for i, line in enumerate(out) if line.startswith("runs: "))
+    runs = [line.split()[0] for line in out[first:last]]
+    assert len(runs) == int(out[first - 1].split()[0]) and all(line.endswith("not started") for line in out[first:last])
+    done = repo_copy / "results" / "runs" / runs[0]
+    done.mkdir(parents=True)
+    (done / "status.json").write_text(json.dumps({"status": "completed", "iterations_done": 7, "device": "cuda"}))
+    assert main(["plan", "--status", "--config", "scale=paper", "papers=[wgan]", "seeds=[0]"]) == 0
+    out = capsys.readouterr().out
+    assert f"{runs[0]}  " in out and "completed, 7/" in out and "(cuda)" in out
+    assert f"runs: 1 completed, {len(runs) - 1} not started" in out

@@ -49,10 +49,14 @@ def _plan(args: argparse.Namespace, paper: str | None = None):
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
+    from ganrepro.core.runfolder import progress_of
     from ganrepro.spec.plan import describe
 
     _, plan = _plan(args)
-    print(describe(plan))
+    progress = (
+        {rid: progress_of(r.dir, r.config["iterations"]) for rid, r in plan.runs.items()} if args.status else None
+    )
+    print(describe(plan, progress))
 
 
 def cmd_write_run_config(args: argparse.Namespace) -> None:
@@ -374,6 +378,12 @@ def main(argv: list[str] | None = None) -> int:
         return p
 
     p = with_config(sub.add_parser("plan", help="list the runs and artifacts the config expands to"))
+    p.add_argument(
+        "--status",
+        action="store_true",
+        help="say where each run stands: completed or diverged (status.json), unfinished with its last checkpoint's "
+        "G iteration, or not started",
+    )
     p.set_defaults(fn=cmd_plan)
     p = with_config(sub.add_parser("validate", help="validate the config and every paper folder (both scales)"))
     p.add_argument("--paper", nargs="+", metavar="P", help="only these papers (default: every folder in paper_tables/)")

@@ -61,3 +61,47 @@ def read_csv(path: Path, fix: str, columns: tuple[str, ...] = (), allow_empty: b
     if missing:
         raise damaged(path, f"no column(s) {', '.join(missing)}", fix)
     return df
+
+
+def _last_logged_iteration(losses: Path) -> int | None:
+    """The iteration of losses.csv's last row, reading only the file's end (the engine rewrites the file at each
+    checkpoint, so this is the checkpoint's iteration); None when the file is absent, empty or not ours."""
+    try:
+        with losses.open("rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 4096))
+            lines = f.read().decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return None
+    try:
+        return int(lines[-1].split(",", 1)[0]) if len(lines) > 1 else None
+    except ValueError:
+        return None
+
+
+def progress_of(run_dir: Path, planned: int) -> tuple[str, str]:
+    """(state, one line) on where a run stands, for `ganrepro plan --status`; state is completed, diverged,
+    unfinished, not started or unreadable. Read only: a damaged file is reported, never set aside (the job that
+    reads it does that)."""
+    from datetime import datetime
+
+    status_path = run_dir / "status.json"
+    if status_path.exists():
+        try:
+            st = json.loads(status_path.read_text())
+            state, done = st["status"], st["iterations_done"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return "unreadable", "status.json unreadable: the run's next job sets it aside and says what to do"
+        hours = f", {st['wall_time_s'] / 3600:.1f} h" if isinstance(st.get("wall_time_s"), int | float) else ""
+        if state == "diverged":
+            return state, f"diverged at G it {st.get('diverged_at')} of {planned} ({st.get('divergence_reason')})"
+        return state, f"{state}, {done}/{planned} G its ({st.get('device', '?')}{hours})"
+    ckpt = run_dir / "ckpt" / "last.pt"
+    if ckpt.exists():
+        at = _last_logged_iteration(run_dir / "losses.csv")
+        when = datetime.fromtimestamp(ckpt.stat().st_mtime).astimezone().strftime("%Y-%m-%d %H:%M")
+        return "unfinished", (
+            f"unfinished: logged to G it {'?' if at is None else at} of {planned}, last checkpoint {when} "
+            "(running now, or resumes from it when its job runs again)"
+        )
+    return "not started", "not started" + (" (config written)" if run_dir.exists() else "")

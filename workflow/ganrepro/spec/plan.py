@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -298,14 +299,20 @@ def required_data(plan: Plan) -> tuple[list[str], list[str]]:
     return datasets, sorted(extra)
 
 
-def describe(plan: Plan) -> str:
+def describe(plan: Plan, progress: dict[str, tuple[str, str]] | None = None) -> str:
+    """The plan as text; with `progress` (run id -> (state, one line), `ganrepro plan --status`) each run says
+    where it stands, and a last line counts the states."""
     lines = [f"scale={plan.config['scale']} seeds={plan.config['seeds']} papers={list(plan.papers)}"]
     for a in plan.artifacts():
         rs = ", ".join(f"{k}x{len(v)}" for k, v in a.runs.items()) or "no runs"
         ms = sorted({e.eval_id for e in a.evals})
         lines.append(f"  {a.paper}/{a.name} [{a.kind}] <- {rs}" + (f"; metrics {', '.join(ms)}" if ms else ""))
     lines.append(f"{len(plan.runs)} distinct runs:")
-    lines += [f"  {rid}" for rid in sorted(plan.runs)]
+    width = max((len(rid) for rid in plan.runs), default=0)
+    lines += [f"  {rid:<{width}}  {progress[rid][1]}" if progress else f"  {rid}" for rid in sorted(plan.runs)]
+    if progress:
+        counts = Counter(state for state, _ in progress.values())
+        lines.append("runs: " + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
     if plan.classifiers:
         lines.append(f"{len(plan.classifiers)} classifier(s):")
         lines += [f"  {cid}" for cid in sorted(plan.classifiers)]
