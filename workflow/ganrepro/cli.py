@@ -493,7 +493,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("paper")
     p.set_defaults(fn=cmd_rejudge)
     p = with_config(
-        sub.add_parser("check", help="judge every claim on committed (and fresh) results; exit 1 if any fails")
+        sub.add_parser(
+            "check",
+            help="judge every claim on committed (and fresh) results; exit 1 when a result no longer gives its "
+            "recorded verdict, a fresh one disagrees with it, or a claim fails with no verdict recorded (a recorded "
+            "'fails' is a result, not an error)",
+        )
     )
     p.add_argument("--paper", nargs="+", metavar="P", help="these papers (default: every folder in paper_tables/)")
     p.add_argument("--committed-only", action="store_true", help="only paper_tables/<paper>/reproduced/, not results/")
