@@ -42,6 +42,30 @@ def _protocol(weights: inc.InceptionWeights, splits: int, shuffle: bool, rng_see
     }
 
 
+def _logits(
+    images: inc.Images,
+    weights: inc.InceptionWeights,
+    value_range: tuple[float, float],
+    device: str | torch.device,
+    batch_size: int | None,
+    progress: bool,
+    total: int | None = None,
+) -> np.ndarray:
+    """torch-fidelity's 'logits_unbiased' of a set of images (the only network IS is defined with here)."""
+    if weights.library != inc.TORCH_FIDELITY:
+        raise GanreproError(f"IS is computed with torch-fidelity's network; got {weights.library} weights")
+    return inc.extract_features(
+        images,
+        weights,
+        value_range=value_range,
+        features=("logits_unbiased",),
+        device=device,
+        batch_size=batch_size,
+        progress=progress,
+        total=total,
+    )["logits_unbiased"]
+
+
 def inception_score(
     generated: inc.Images,
     weights: inc.InceptionWeights,
@@ -57,18 +81,7 @@ def inception_score(
     metric: str = "is",
 ) -> dict[str, Any]:
     """IS of one set of generated images (docs/references.md §8.1): value = mean over splits, std = std over splits."""
-    if weights.library != inc.TORCH_FIDELITY:
-        raise GanreproError(f"IS is computed with torch-fidelity's network; got {weights.library} weights")
-    logits = inc.extract_features(
-        generated,
-        weights,
-        value_range=value_range,
-        features=("logits_unbiased",),
-        device=device,
-        batch_size=batch_size,
-        progress=progress,
-        total=total,
-    )["logits_unbiased"]
+    logits = _logits(generated, weights, value_range, device, batch_size, progress, total)
     mean, std = inception_score_from_logits(torch.from_numpy(logits), splits, shuffle, rng_seed)
     return {
         "metric": metric,
@@ -96,22 +109,11 @@ def inception_score_draws(
     progress: bool = True,
     metric: str = "is_draws",
 ) -> dict[str, Any]:
-    """SW-GAN protocol (docs/references.md §5.4 REC): IS of each independent draw with ``splits`` (1) per draw; value =
-    mean
-    over draws, std = std over draws (ddof 0, as over splits)."""
-    if weights.library != inc.TORCH_FIDELITY:
-        raise GanreproError(f"IS is computed with torch-fidelity's network; got {weights.library} weights")
+    """SW-GAN protocol (docs/references.md §5.4 REC): IS of each independent draw with ``splits`` (1) per draw;
+    value = mean over draws, std = std over draws (ddof 0, as over splits)."""
     scores, sizes = [], []
     for draw in draws:
-        logits = inc.extract_features(
-            draw,
-            weights,
-            value_range=value_range,
-            features=("logits_unbiased",),
-            device=device,
-            batch_size=batch_size,
-            progress=progress,
-        )["logits_unbiased"]
+        logits = _logits(draw, weights, value_range, device, batch_size, progress)
         scores.append(inception_score_from_logits(torch.from_numpy(logits), splits)[0])
         sizes.append(len(logits))
     if not scores:
