@@ -58,7 +58,7 @@ def loss_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     CSV: run, method, seed, run_id, iteration, status, final (last logged row of the seed), and per column
     `<col>` (raw) and `<col>_filtered`. A column a run does not log (e.g. W_estimate for the standard GAN) is
     NaN for that run; a column no run logs is an error. Plot: one panel per column, mean +- std over seeds of
-    the filtered curve, one line per run key.
+    the filtered curve, one line per run key (its legend gives n seeds), each seed's curve drawn thin beneath.
     """
     import matplotlib.pyplot as plt  # here: validating imports this module
 
@@ -105,11 +105,15 @@ def loss_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
         for key, g in df.groupby("run", sort=False):
             agg = g.groupby("iteration")[f"{c}_filtered"].agg(["mean", "std"]).reset_index()
             if agg["mean"].notna().any():
+                n_seeds = g["seed"].nunique()
+                if n_seeds > 1:  # each seed as a thin line under the mean: a band alone hides an outlying seed
+                    for _, one in g.groupby("seed"):
+                        ax.plot(one["iteration"], one[f"{c}_filtered"], color=colour[key], lw=0.6, alpha=0.35)
                 ax.plot(
                     agg["iteration"],
                     agg["mean"],
                     color=colour[key],
-                    label=str(key),
+                    label=f"{key} (n={n_seeds} seed{'s' if n_seeds > 1 else ''})",
                     marker="o" if len(agg) < 3 else None,
                 )  # a run that diverged at once: still visible
                 sd = agg["std"].fillna(0)
