@@ -393,8 +393,16 @@ def test_a_metric_curve_of_one_snapshot_draws_a_point(monkeypatch):
     )
     monkeypatch.setattr(mc, "eval_table", lambda art: one)
     art = Artifact(paper="t", name="m", kind="metric_curve", spec={"title": "t", "params": {}}, runs={})
-    line = mc.metric_curve(art)[1].axes[0].get_lines()[0]
+
+    def mean_line(fig):
+        (line,) = [x for x in fig.axes[0].get_lines() if x.get_label() == "a (n=2 seeds)"]
+        return line
+
+    fig = mc.metric_curve(art)[1]
+    line = mean_line(fig)
     assert line.get_marker() == "o" and list(line.get_ydata()) == [31.0]
+    seeds = sorted(list(x.get_ydata()) for x in fig.axes[0].get_lines() if x is not line)
+    assert seeds == [[30.0], [32.0]]  # each seed drawn beneath the mean
     curve = pd.concat([one.assign(iteration=[i, i]) for i in (100, 200, 300)])
     monkeypatch.setattr(mc, "eval_table", lambda art: curve)
-    assert mc.metric_curve(art)[1].axes[0].get_lines()[0].get_marker() in ("None", None, "")  # control: a curve
+    assert mean_line(mc.metric_curve(art)[1]).get_marker() in ("None", None, "")  # control: a curve

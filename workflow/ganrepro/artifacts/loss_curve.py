@@ -16,6 +16,7 @@ from ganrepro.artifacts.runfiles import (
     losses,
     median_filter,
     params_of,
+    plot_over_seeds,
     status_of,
     where,
 )
@@ -103,21 +104,7 @@ def loss_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     fig, axes = plt.subplots(1, len(cols), figsize=(5 * len(cols), 3.8), squeeze=False)
     for ax, c in zip(axes[0], cols, strict=True):
         for key, g in df.groupby("run", sort=False):
-            agg = g.groupby("iteration")[f"{c}_filtered"].agg(["mean", "std"]).reset_index()
-            if agg["mean"].notna().any():
-                n_seeds = g["seed"].nunique()
-                if n_seeds > 1:  # each seed as a thin line under the mean: a band alone hides an outlying seed
-                    for _, one in g.groupby("seed"):
-                        ax.plot(one["iteration"], one[f"{c}_filtered"], color=colour[key], lw=0.6, alpha=0.35)
-                ax.plot(
-                    agg["iteration"],
-                    agg["mean"],
-                    color=colour[key],
-                    label=f"{key} (n={n_seeds} seed{'s' if n_seeds > 1 else ''})",
-                    marker="o" if len(agg) < 3 else None,
-                )  # a run that diverged at once: still visible
-                sd = agg["std"].fillna(0)
-                ax.fill_between(agg["iteration"], agg["mean"] - sd, agg["mean"] + sd, color=colour[key], alpha=0.2)
+            plot_over_seeds(ax, g, "iteration", f"{c}_filtered", str(key), colour[key])
         ax.set_xlabel("G iteration")
         filt = f", median filter {window}" if window > 1 else ""
         ax.set_title(f"{c} (mean ± std over seeds{filt})", fontsize=9)

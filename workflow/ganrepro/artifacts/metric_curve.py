@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from ganrepro.artifacts import kind
+from ganrepro.artifacts.runfiles import colours, plot_over_seeds
 from ganrepro.core import runfolder
 from ganrepro.core.errors import GanreproError
 from ganrepro.spec.protocols import EVAL_COLUMNS, KIND_FACTS
@@ -40,26 +41,20 @@ def _columns(p: dict[str, Any], ctx: Any) -> list[str]:
 
 @kind("metric_curve", params={"column": {"type": "string", "default": "value"}}, columns=_columns)
 def metric_curve(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
-    """One panel per metric: the value against G iteration, mean +- std over seeds, one line per run key.
+    """One panel per metric: the value against G iteration, mean +- std over seeds, one line per run key (each
+    seed drawn thin beneath).
     Params: `column` (default value) names the CSV column to plot (e.g. count_std for class_stats)."""
     import matplotlib.pyplot as plt  # here: validating imports this module
 
     df = eval_table(art)
     col = art.spec.get("params", {}).get("column", "value")
     ids = sorted(df["eval_id"].unique())
+    colour = colours(sorted(df["run"].unique()))
     fig, axes = plt.subplots(1, len(ids), figsize=(5 * len(ids), 4), squeeze=False)
     for ax, eid in zip(axes[0], ids, strict=True):
         sub = df[df["eval_id"] == eid]
         for key, g in sub.groupby("run"):
-            agg = g.groupby("iteration")[col].agg(["mean", "std"]).reset_index()
-            # a curve of one or two snapshots is drawn as points: a bare line of one point is invisible
-            ax.plot(agg["iteration"], agg["mean"], label=str(key), marker="o" if len(agg) < 3 else None)
-            ax.fill_between(
-                agg["iteration"],
-                agg["mean"] - agg["std"].fillna(0),
-                agg["mean"] + agg["std"].fillna(0),
-                alpha=0.2,
-            )
+            plot_over_seeds(ax, g, "iteration", col, str(key), colour[key])
         ax.set_xlabel("G iteration")
         ax.set_title(f"{eid}: {col} (mean ± std over seeds)", fontsize=9)
         ax.legend(fontsize=8)
