@@ -406,3 +406,19 @@ def test_a_metric_curve_of_one_snapshot_draws_a_point(monkeypatch):
     curve = pd.concat([one.assign(iteration=[i, i]) for i in (100, 200, 300)])
     monkeypatch.setattr(mc, "eval_table", lambda art: curve)
     assert mean_line(mc.metric_curve(art)[1]).get_marker() in ("None", None, "")  # control: a curve
+
+
+def test_the_code_hash_of_a_kind_covers_the_helper_modules_it_imports(monkeypatch, tmp_path):
+    """A committed figure is 'stale' when the code that drew it changed: that includes a shared helper module
+    (plotting) for the kinds that import it, and only for those."""
+    import sys
+
+    from ganrepro.artifacts import code_sha256, plotting
+
+    before = {k: code_sha256(k) for k in ("loss_curve", "metric_curve", "sample_grid")}
+    edited = tmp_path / "plotting.py"
+    edited.write_text(open(plotting.__file__).read() + "\n# an edit\n")
+    monkeypatch.setattr(sys.modules["ganrepro.artifacts.plotting"], "__file__", str(edited))
+    after = {k: code_sha256(k) for k in before}
+    assert after["loss_curve"] != before["loss_curve"] and after["metric_curve"] != before["metric_curve"]
+    assert after["sample_grid"] == before["sample_grid"]  # control: a kind that does not use the helper

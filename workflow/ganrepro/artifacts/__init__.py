@@ -152,13 +152,24 @@ def claims_at_start(folder: Path) -> dict[str, Any] | None:
 
 def code_sha256(kind_name: str) -> str:
     """sha256 over the source of an artifact kind's module and the shared artifact code (this package's
-    __init__ and runfiles): a committed figure whose recorded hash differs was drawn by older code."""
+    __init__ and runfiles, then any other module of this package the kind imports from, e.g. plotting): a
+    committed figure whose recorded hash differs was drawn by older code."""
     import hashlib
 
     h = hashlib.sha256()
     here = Path(__file__).parent
     module = sys.modules[KINDS.get(kind_name).build.__module__]
-    for path in (here / "__init__.py", here / "runfiles.py", Path(str(module.__file__))):
+    shared = {__name__, f"{__name__}.runfiles", module.__name__}
+    helpers = sorted(
+        {
+            getattr(v, "__module__", None) or ""
+            for v in vars(module).values()
+            if (getattr(v, "__module__", None) or "").startswith(f"{__name__}.")
+        }
+        - shared
+    )
+    paths = [here / "__init__.py", here / "runfiles.py", Path(str(module.__file__))]
+    for path in paths + [Path(str(sys.modules[m].__file__)) for m in helpers]:
         h.update(path.read_bytes())
     return h.hexdigest()
 

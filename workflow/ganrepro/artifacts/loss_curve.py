@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ganrepro.artifacts import IDENT, kind
+from ganrepro.artifacts.plotting import plot_over_seeds
 from ganrepro.artifacts.runfiles import (
     colours,
     diverged_runs,
@@ -16,7 +17,6 @@ from ganrepro.artifacts.runfiles import (
     losses,
     median_filter,
     params_of,
-    plot_over_seeds,
     status_of,
     where,
 )

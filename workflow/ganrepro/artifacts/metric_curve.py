@@ -7,7 +7,8 @@ from typing import Any
 import pandas as pd
 
 from ganrepro.artifacts import kind
-from ganrepro.artifacts.runfiles import colours, plot_over_seeds
+from ganrepro.artifacts.plotting import plot_over_seeds
+from ganrepro.artifacts.runfiles import colours
 from ganrepro.core import runfolder
 from ganrepro.core.errors import GanreproError
 from ganrepro.spec.protocols import EVAL_COLUMNS, KIND_FACTS

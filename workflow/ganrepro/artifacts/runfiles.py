@@ -125,23 +125,6 @@ def colours(keys: list[str]) -> dict[str, Any]:
     return {k: cmap(i % 10) for i, k in enumerate(keys)}
 
 
-def plot_over_seeds(ax: Any, g: pd.DataFrame, x: str, y: str, key: str, colour: Any) -> None:
-    """One run key's curve on `ax`: mean +- std over seeds of `y` against `x`, each seed's curve drawn thin beneath
-    (a band alone hides an outlying seed), the legend giving n seeds. A curve of one or two points is drawn as
-    points: a bare line of one point is invisible (a run that diverged at once)."""
-    agg = g.groupby(x)[y].agg(["mean", "std"]).reset_index()
-    if not agg["mean"].notna().any():
-        return
-    n_seeds = g["seed"].nunique()
-    if n_seeds > 1:
-        for _, one in g.groupby("seed"):
-            ax.plot(one[x], one[y], color=colour, lw=0.6, alpha=0.35)
-    label = f"{key} (n={n_seeds} seed{'s' if n_seeds > 1 else ''})"
-    ax.plot(agg[x], agg["mean"], color=colour, label=label, marker="o" if len(agg) < 3 else None)
-    sd = agg["std"].fillna(0)
-    ax.fill_between(agg[x], agg["mean"] - sd, agg["mean"] + sd, color=colour, alpha=0.2)
-
-
 def diverged_runs(art: Any) -> dict[str, int | None]:
     out = {}
     for runs in art.runs.values():
