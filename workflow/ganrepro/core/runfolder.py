@@ -81,8 +81,8 @@ def _last_logged_iteration(losses: Path) -> int | None:
 
 def progress_of(run_dir: Path, planned: int) -> tuple[str, str]:
     """(state, one line) on where a run stands, for `ganrepro plan --status`; state is completed, diverged,
-    unfinished, not started or unreadable. Read only: a damaged file is reported, never set aside (the job that
-    reads it does that)."""
+    unfinished, no checkpoint, not started or unreadable. Read only: a damaged file is reported, never set aside
+    (the job that reads it does that)."""
     from datetime import datetime
 
     status_path = run_dir / "status.json"
@@ -104,4 +104,6 @@ def progress_of(run_dir: Path, planned: int) -> tuple[str, str]:
             f"unfinished: logged to G it {'?' if at is None else at} of {planned}, last checkpoint {when} "
             "(running now, or resumes from it when its job runs again)"
         )
-    return "not started", "not started" + (" (config written)" if run_dir.exists() else "")
+    if run_dir.exists():  # a run leaves no trace between its start and its first checkpoint
+        return "no checkpoint", "config written, no checkpoint yet (not started, or running before its first one)"
+    return "not started", "not started"
