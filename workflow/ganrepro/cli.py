@@ -381,8 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--status",
         action="store_true",
-        help="say where each run stands: completed or diverged (status.json), unfinished with its last checkpoint's "
-        "G iteration, or not started",
+        help="say where each run stands: completed or diverged (status.json), unfinished with its last logged G "
+        "iteration, no checkpoint yet, or not started",
     )
     p.set_defaults(fn=cmd_plan)
     p = with_config(sub.add_parser("validate", help="validate the config and every paper folder (both scales)"))
