@@ -246,6 +246,28 @@ def test_a_claim_changed_after_its_result_was_kept_needs_a_recorded_revision(wga
     assert rec.set_index("claim").loc["fig2_wgan_w1_decreases", "claim_sha256"] != ""
 
 
+def test_rejudge_refuses_a_verdict_that_moves_on_the_same_results_without_a_revision(wgan_copy, capsys):
+    folder = wgan_copy / "paper_tables" / "wgan"
+    path = folder / "reproduced" / "verdicts.csv"
+    assert main(["rejudge", "wgan"]) == 0  # control: nothing moved, nothing to revise
+    rec = pd.read_csv(path, dtype=str)
+    cid = "fig2_wgan_w1_decreases"
+    # as if it had been kept under an older verdict rule that judged it otherwise; the claim itself is unchanged
+    rec.loc[rec["claim"] == cid, ["verdict", "seeds_holding"]] = ["inconclusive", "2"]
+    rec.to_csv(path, index=False)
+    assert main(["rejudge", "wgan"]) == 2
+    err = capsys.readouterr().err
+    assert f"{cid} (inconclusive 2/3 -> holds 3/3)" in err and "revisions:" in err
+    assert pd.read_csv(path, dtype=str).equals(rec)  # nothing written
+    spec = yaml.safe_load((folder / "paper.yaml").read_text())
+    next(c for c in spec["claims"] if c["id"] == cid)["revisions"] = [
+        {"date": "2099-01-01", "old": "an older verdict rule", "why": "a test"}
+    ]
+    (folder / "paper.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    assert main(["rejudge", "wgan"]) == 0
+    assert pd.read_csv(path).set_index("claim").loc[cid, "verdict"] == "holds"
+
+
 def _claims_at_start(wgan_copy, artifact, claim_hashes, recorded="2026-01-01T00:00:00+00:00"):
     """Give every run of a committed artifact a claims-at-start record, as `ganrepro run-config` writes it."""
     path = wgan_copy / "paper_tables" / "wgan" / "reproduced" / f"{artifact}.provenance.json"

@@ -346,3 +346,33 @@ def test_spearman_equals_scipy_on_ties_and_noise():
         y = pd.Series(rng.normal(size=n).round(1))
         assert abs(spearman(x, y) - spearmanr(x, y).statistic) < 1e-12
     assert np.isnan(spearman(pd.Series([1.0, 1.0, 1.0]), pd.Series([1.0, 2.0, 3.0])))
+
+
+def _no_later_claim() -> dict:
+    claim = _first_reach_claim(60)
+    claim["check"]["op"] = "<="  # "no later than": a tie satisfies the check, and its control (sides exchanged) too
+    return claim
+
+
+def test_the_control_is_judged_per_seed_and_a_tied_seed_is_inconclusive():
+    earlier, tied = ([90, 50, 40, 30], [90, 80, 55, 40]), ([90, 50, 40, 30], [90, 50, 40, 30])
+    df = pd.concat([_curves(*earlier, (0,)), _curves(*tied, (1, 2))])
+    res = evaluate(_no_later_claim(), df)
+    # the check holds in 3/3 seeds, but in seeds 1 and 2 its control holds too: those seeds decide nothing
+    assert (res["verdict"], res["seeds_holding"], res["seeds_total"]) == ("inconclusive", 1, 3)
+    assert res["seed_verdicts"] == "0:holds 1:inconclusive 2:inconclusive"
+    assert "in seeds 1, 2 the check also holds on its control" in res["detail"] and "1/3 seeds hold" in res["detail"]
+    # control: strictly earlier in every seed, so the control fails in every seed and the claim holds
+    res = evaluate(_no_later_claim(), _curves(*earlier))
+    assert (res["verdict"], res["seeds_holding"], res["seed_verdicts"]) == ("holds", 3, "0:holds 1:holds 2:holds")
+    assert "also holds on its control" not in res["detail"]
+    # a tie in every seed: inconclusive in every seed, as before
+    res = evaluate(_no_later_claim(), _curves(*tied))
+    assert (res["verdict"], res["seeds_holding"]) == ("inconclusive", 0)
+    # a seed that fails stays failed; ties are judged seeds, so 1 fail + 2 ties is inconclusive, not preliminary
+    later = ([90, 80, 55, 40], [90, 50, 40, 30])
+    res = evaluate(_no_later_claim(), pd.concat([_curves(*later, (0,)), _curves(*tied, (1, 2))]))
+    assert (res["verdict"], res["seed_verdicts"]) == ("inconclusive", "0:fails 1:inconclusive 2:inconclusive")
+    # two seeds, one tied: still fewer than 3 seeds, so preliminary
+    res = evaluate(_no_later_claim(), pd.concat([_curves(*earlier, (0,)), _curves(*tied, (1,))]))
+    assert res["verdict"] == "preliminary" and "3 judged seeds needed" in res["detail"]

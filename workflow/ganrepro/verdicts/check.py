@@ -80,14 +80,36 @@ def rejudge(paper: str) -> Path:
             f"paper_tables/{paper}/paper.yaml: claim(s) {', '.join(unrecorded)} changed after their results were kept "
             "and have no revision dated since; add one to each claim's `revisions:` (date, old rule, why) first"
         )
-    return record_verdicts(paper)
+    rows = _verdict_rows(paper, spec)
+    claims = {c["id"]: c for c in spec["claims"]}
+    # The same results judged again: a verdict that moves did so because a claim or the verdict rule changed after
+    # the result was seen, which is a revision to record, never a quiet rewrite.
+    moved = [
+        f"{r['claim']} ({exp['verdict']} {_int(exp['seeds_holding'])}/{_int(exp['seeds_total'])} -> "
+        f"{r['verdict']} {_int(r['seeds_holding'])}/{_int(r['seeds_total'])})"
+        for r in rows
+        if (exp := expected.get(r["claim"]))
+        and (exp["verdict"], _int(exp["seeds_holding"]), _int(exp["seeds_total"]))
+        != (r["verdict"], _int(r["seeds_holding"]), _int(r["seeds_total"]))
+        and not _revised_since(claims[r["claim"]], str(exp.get("recorded") or ""))
+    ]
+    if moved:
+        raise GanreproError(
+            f"paper_tables/{paper}/paper.yaml: the verdict of {'; '.join(moved)} changes on the same results and the "
+            "claim has no revision dated since it was kept; add one to its `revisions:` (date, old rule, why: e.g. "
+            "the verdict rule changed) first"
+        )
+    return _write_verdicts(paper, rows)
 
 
 def record_verdicts(paper: str) -> Path:
     """Evaluate the paper's claims on its committed CSVs and write reproduced/verdicts.csv (the expected verdicts,
     with the hash of each claim as it stood and the date)."""
+    return _write_verdicts(paper, _verdict_rows(paper, load_paper(paper_dir(paper))))
+
+
+def _verdict_rows(paper: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
     folder = paper_dir(paper)
-    spec = load_paper(folder)
     pub = published(folder)
     rows = []
     today = now_iso()[:10]
@@ -112,7 +134,11 @@ def record_verdicts(paper: str) -> Path:
                 **_at_start(paper, claim["id"], r.prov if r is not None else None),
             }
         )
-    out = folder / "reproduced" / "verdicts.csv"
+    return rows
+
+
+def _write_verdicts(paper: str, rows: list[dict[str, Any]]) -> Path:
+    out = paper_dir(paper) / "reproduced" / "verdicts.csv"
     atomic_to_csv(
         pd.DataFrame(rows, columns=VERDICT_COLUMNS).astype({"seeds_holding": "Int64", "seeds_total": "Int64"}),
         out,

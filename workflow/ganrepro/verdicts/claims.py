@@ -40,7 +40,10 @@ or the general rule of its check type):
   reverse: C                 column C reversed, as the spearman rule does
   descriptive: "<why>"       no data can contradict the statement: shown, kept out of the verdict counts
 A claim that holds while its control holds too has not been told apart from its opposite on this data (a tie,
-or a check too loose for the data): its verdict is "inconclusive", with the control's result in the detail.
+or a check too loose for the data): its verdict is "inconclusive", with the control's result in the detail. With
+several seeds the control is judged per seed, like the claim: a seed in which both hold counts as an inconclusive
+seed (judged, neither holding nor failing) and the rule is applied to the per-seed verdicts, so "holds" needs the
+control to fail in every seed (rule 'all').
 """
 
 from __future__ import annotations
@@ -288,7 +291,7 @@ def apply_rule(rule: str, aggregate: str, per_seed: list[str]) -> str:
     MIN_SEEDS judged seeds "preliminary"; rule 'all': holds when every seed holds, fails when every seed fails,
     else inconclusive; 'majority': more than half hold / fail. The pooled (all seeds together) verdict is shown,
     never deciding."""
-    judged = [v for v in per_seed if v in ("holds", "fails")]
+    judged = [v for v in per_seed if v in ("holds", "fails", "inconclusive")]  # inconclusive: held on its control
     if not judged:
         return "not measurable" if "not measurable" in per_seed or aggregate == "not measurable" else "not run"
     if len(judged) < MIN_SEEDS:
@@ -364,6 +367,9 @@ def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataF
         out["detail"] = "; ".join(x for x in (out["detail"], f"control not run: {e}") if x)
         return out
     out["control_verdict"] = c_out["verdict"]
+    tied = _tied_seeds(out, c_out)
+    if tied:
+        return _judge_ties(out, c_out, tied)
     if _holds_per_seed(out) and _holds_per_seed(c_out):
         out["verdict"] = "inconclusive"
         note = (
@@ -371,6 +377,53 @@ def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataF
             f"{_short(c_out['reference'])}), so this data does not tell the claim from its opposite"
         )
         out["detail"] = "; ".join(x for x in (out["detail"], note) if x)
+    return out
+
+
+def _seed_map(res: dict[str, Any]) -> dict[str, str]:
+    """{seed: verdict} from a result's seed_verdicts ('0:holds 1:not measurable 2:fails'; a verdict may hold a
+    space, a seed name never does)."""
+    out: dict[str, str] = {}
+    seed = ""
+    for token in (res["seed_verdicts"] or "").split():
+        if ":" in token:
+            seed, verdict = token.split(":", 1)
+            out[seed] = verdict
+        elif seed:
+            out[seed] += " " + token
+    return out
+
+
+def _tied_seeds(out: dict[str, Any], c_out: dict[str, Any]) -> list[str]:
+    """The seeds in which the check holds on its control too, when the claim was judged on several seeds (none
+    for a single seed or a table without seeds: there the verdicts as a whole are compared)."""
+    mine, theirs = _seed_map(out), _seed_map(c_out)
+    if len(mine) < 2:
+        return []
+    return [s for s, v in mine.items() if v == "holds" and theirs.get(s) == "holds"]
+
+
+def _judge_ties(out: dict[str, Any], c_out: dict[str, Any], tied: list[str]) -> dict[str, Any]:
+    """The control is judged per seed, like the claim: a seed in which the check holds on its control too does not
+    tell the claim from its opposite, so it counts as an inconclusive seed (judged, neither holding nor failing),
+    and the decision rule is applied again to the per-seed verdicts."""
+    per = {s: ("inconclusive" if s in tied else v) for s, v in _seed_map(out).items()}
+    verdicts = list(per.values())
+    final = apply_rule(out["rule"], out["aggregate_verdict"], verdicts)
+    many = len(tied) > 1
+    note = (
+        f"in seed{'s' if many else ''} {', '.join(tied)} the check also holds on its control ({out['control']}; "
+        f"control per seed: {c_out['seed_verdicts']}), so {'they do' if many else 'it does'} not tell the claim "
+        f"from its opposite: counted inconclusive, so {verdicts.count('holds')}/{len(per)} seeds hold"
+    )
+    if final == "preliminary":
+        note += f" ({MIN_SEEDS} judged seeds needed for a verdict)"
+    out.update(
+        verdict=final,
+        seeds_holding=verdicts.count("holds"),
+        seed_verdicts=" ".join(f"{s}:{v}" for s, v in per.items()),
+        detail="; ".join(x for x in (out["detail"], note) if x),
+    )
     return out
 
 
