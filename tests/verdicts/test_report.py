@@ -44,6 +44,7 @@ def test_summary_table_mean_std_over_seeds_and_provenance(repo_copy):
     holding = sum(r <= -0.5 for r in rhos)
     assert f"{holding}/{len(rhos)}" in row
     assert ("&#10003;" in row) == (holding == len(rhos))
+    assert "rule: every seed must hold and its control fail, 3 seeds needed" in row  # the control is judged per seed
     # provenance of the number: source, scale, git commit, run config hashes, hardware and compute time
     assert "committed" in row and "scale paper" in row and "git " in row and "CPU-h" in row
     run_hash = pd.read_json(kept / "fig2.provenance.json", typ="series")["runs"][0]["run_id"].rsplit("-", 1)[-1]

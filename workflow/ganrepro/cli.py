@@ -488,7 +488,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_bench)
     p = sub.add_parser(
         "rejudge",
-        help="record the committed results' verdicts again after claims were revised (each change needs a revision)",
+        help="record the committed results' verdicts again after claims or the verdict rule were revised (refused "
+        "while a changed claim, or a verdict that moves, has no revision)",
     )
     p.add_argument("paper")
     p.set_defaults(fn=cmd_rejudge)

@@ -190,6 +190,8 @@ def _rule_text(claim: dict[str, Any], res: dict[str, Any]) -> str:
     """The decision rule in words, e.g. 'rule: every seed holds (3 seeds needed)'."""
     rule = claim.get("rule", "all")
     words = {"all": "every seed must hold", "majority": "most seeds must hold"}.get(rule, rule)
+    if res.get("control_verdict") and not res.get("descriptive"):
+        words += " and its control fail"  # judged per seed (verdicts/claims.py)
     if not res.get("seeds_total"):
         return "rule: one table, no training seeds" if res.get("measured") is not None else f"rule: {words}"
     return f"rule: {words}, {MIN_SEEDS} seeds needed"
