@@ -305,6 +305,8 @@ def test_a_new_run_folder_records_its_claims_before_any_result(repo_copy, capsys
     rec = json.loads((run_dir / "claims_at_start.json").read_text())
     judged = [c for c in plan.papers[art.paper].spec["claims"] if c["artifact"] == art.name]
     assert judged and all(rec["claims"][f"{art.paper}/{c['id']}"] == claim_sha256(c) for c in judged)
+    # dated in the past, so that a rewrite shows even within the same second as the first write
+    (run_dir / "claims_at_start.json").write_text(json.dumps({**rec, "recorded": "2000-01-01T00:00:00+00:00"}))
     first = (run_dir / "claims_at_start.json").read_bytes()
     (run_dir / "config.json").unlink()  # written again (same config): the record of the first start stays
     assert run_cli(capsys, "run-config", str(run_dir))[0] == 0

@@ -27,8 +27,8 @@ def test_a_resumed_run_counts_from_where_it_was_and_an_early_stop_says_so():
         for _ in range(22):  # 45 -> 67: lines at 50% and 60%, then stopped at 67%
             bar.update(1)
     lines = log.getvalue().splitlines()
-    assert [line.split(" ")[1] for line in lines] == ["50%", "60%", "stopped"], lines
-    assert "67%" in lines[-1]
+    assert [line.split(" ")[1] for line in lines] == ["resumed", "50%", "60%", "stopped"], lines
+    assert lines[0] == "run: resumed at 45% 45/100 it" and "67%" in lines[-1]
 
 
 def test_unknown_total_and_bytes_give_one_line_at_the_end():

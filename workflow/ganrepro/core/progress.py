@@ -41,6 +41,8 @@ class LogProgress:
         self.t0 = time.monotonic()
         self.shown = self._pct() // STEP * STEP  # a resumed loop starts counting at its own 10% mark
         self.closed = False
+        if initial and total:  # where a resumed loop took up, before its first 10% line (minutes away, or hours)
+            self._line(f"resumed at {self._pct()}% ", timing=False)
 
     def _pct(self) -> int:
         return int(100 * self.n // self.total) if self.total else 0
@@ -50,7 +52,7 @@ class LogProgress:
 
         return tqdm.format_sizeof(x) if self.unit_scale else f"{x:.0f}" if x == int(x) else f"{x:g}"
 
-    def _line(self, head: str) -> None:
+    def _line(self, head: str, timing: bool = True) -> None:
         if not self.enabled:
             return
         from tqdm import tqdm
@@ -60,9 +62,9 @@ class LogProgress:
         of = f"/{self._amount(self.total)}" if self.total else ""
         left = (self.total - self.n) / rate if self.total and rate > 0 else None
         eta = f", about {tqdm.format_interval(left)} left" if left else ""
+        times = f", {tqdm.format_interval(elapsed)} elapsed, {tqdm.format_sizeof(rate)} {self.unit}/s{eta}"
         print(
-            f"{self.desc}: {head}{self._amount(self.n)}{of} {self.unit}, {tqdm.format_interval(elapsed)} elapsed, "
-            f"{tqdm.format_sizeof(rate)} {self.unit}/s{eta}",
+            f"{self.desc}: {head}{self._amount(self.n)}{of} {self.unit}{times if timing else ''}",
             file=self.file or sys.stderr,
             flush=True,
         )

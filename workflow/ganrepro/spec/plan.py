@@ -355,8 +355,9 @@ def write_run_config(plan: Plan, run_dir: Path) -> None:
             "a run folder with another configuration. Move the folder aside (its results may be from an older "
             "ganrepro) and rerun"
         )
-    created = not target.exists()
     atomic_write_text(target, text)
-    if created:  # the claims this run will judge, as they stand before any of its results exist
+    # the claims this run will judge, as they stood before any of its results existed: written once, even when
+    # config.json is written again (Snakemake deletes a rule's outputs before it reruns the rule)
+    if not (run_dir / CLAIMS_AT_START).exists():
         record = {"recorded": now_iso(), "claims": claims_of_run(plan, run_dir.name)}
         atomic_write_json(run_dir / CLAIMS_AT_START, record)
