@@ -33,6 +33,17 @@ def test_an_unfinished_run_gives_the_last_logged_iteration_from_the_end_of_losse
     (tmp_path / "losses.csv").write_text("iteration,loss_G,W_estimate\n" + rows + "\n")
     state, line = progress_of(tmp_path, 5000)
     assert state == "unfinished" and line.startswith("unfinished: logged to G it 3050 of 5000, last checkpoint ")
+    assert "; log" not in line  # no job log: nothing more to say
+    name = "wgangp-fashion_mnist-s0-paper-efc3e37639"
+    log = tmp_path / f"{name}.log"
+    log.write_text(
+        f"{name}: resumed at 22% 1110/5000 it\nsome warning: {name}: 30% spelled otherwise\n"
+        f"{name}: 30% 1500/5000 it, 21:00 elapsed, 0.31 it/s, about 3:08:00 left\n"
+    )
+    line = progress_of(tmp_path, 5000, log)[1]  # the job log's last progress line: rate and time left
+    assert line.endswith(": 30% 1500/5000 it, 21:00 elapsed, 0.31 it/s, about 3:08:00 left") and "; log " in line
+    log.write_text("ganrepro: error: something else\n")  # control: no progress line of this run, nothing added
+    assert "; log" not in progress_of(tmp_path, 5000, log)[1]
     (tmp_path / "losses.csv").write_text("iteration,loss_G\n")  # a checkpoint before the first log row
     assert "logged to G it ? of 5000" in progress_of(tmp_path, 5000)[1]
     _status(tmp_path)  # status.json, written last, wins over the checkpoint

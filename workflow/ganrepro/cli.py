@@ -49,12 +49,18 @@ def _plan(args: argparse.Namespace, paper: str | None = None):
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
+    from ganrepro.core.paths import LOG, at_root
     from ganrepro.core.runfolder import progress_of
     from ganrepro.spec.plan import describe
 
     _, plan = _plan(args)
     progress = (
-        {rid: progress_of(r.dir, r.config["iterations"]) for rid, r in plan.runs.items()} if args.status else None
+        {
+            rid: progress_of(r.dir, r.config["iterations"], at_root(LOG, name=f"train/{rid}"))
+            for rid, r in plan.runs.items()
+        }
+        if args.status
+        else None
     )
     print(describe(plan, progress))
 
@@ -382,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         "--status",
         action="store_true",
         help="say where each run stands: completed or diverged (status.json), unfinished with its last logged G "
-        "iteration, no checkpoint yet, or not started",
+        "iteration (and the last progress line of its job log, results/logs/train/<run>.log: rate and time left), "
+        "no checkpoint yet, or not started",
     )
     p.set_defaults(fn=cmd_plan)
     p = with_config(sub.add_parser("validate", help="validate the config and every paper folder (both scales)"))

@@ -79,10 +79,30 @@ def _last_logged_iteration(losses: Path) -> int | None:
         return None
 
 
-def progress_of(run_dir: Path, planned: int) -> tuple[str, str]:
+def _last_progress(log: Path | None) -> str:
+    """'; log HH:MM: <its last progress line>' from a training job's log (the rate and time left that the
+    engine prints every 10%, or where it resumed), '' when there is none."""
+    from datetime import datetime
+
+    if log is None:
+        return ""
+    try:
+        with log.open("rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 4096))
+            lines = f.read().decode("utf-8", "replace").strip().splitlines()
+        when = datetime.fromtimestamp(log.stat().st_mtime).astimezone().strftime("%H:%M")
+    except OSError:
+        return ""
+    line = next((x for x in reversed(lines) if x.startswith(f"{log.stem[:40]}: ")), "")
+    return f"; log {when}: {line.split(': ', 1)[1]}" if line else ""
+
+
+def progress_of(run_dir: Path, planned: int, log: Path | None = None) -> tuple[str, str]:
     """(state, one line) on where a run stands, for `ganrepro plan --status`; state is completed, diverged,
-    unfinished, no checkpoint, not started or unreadable. Read only: a damaged file is reported, never set aside
-    (the job that reads it does that)."""
+    unfinished, no checkpoint, not started or unreadable. An unfinished run adds the last progress line of its
+    job's `log` (rate and time left). Read only: a damaged file is reported, never set aside (the job that reads
+    it does that)."""
     from datetime import datetime
 
     status_path = run_dir / "status.json"
@@ -102,8 +122,10 @@ def progress_of(run_dir: Path, planned: int) -> tuple[str, str]:
         when = datetime.fromtimestamp(ckpt.stat().st_mtime).astimezone().strftime("%Y-%m-%d %H:%M")
         return "unfinished", (
             f"unfinished: logged to G it {'?' if at is None else at} of {planned}, last checkpoint {when} "
-            "(running now, or resumes from it when its job runs again)"
+            f"(running now, or resumes from it when its job runs again){_last_progress(log)}"
         )
     if run_dir.exists():  # a run leaves no trace between its start and its first checkpoint
-        return "no checkpoint", "config written, no checkpoint yet (not started, or running before its first one)"
+        return "no checkpoint", (
+            "config written, no checkpoint yet (not started, or running before its first one)" + _last_progress(log)
+        )
     return "not started", "not started"
