@@ -255,6 +255,10 @@ def test_rejudge_refuses_a_verdict_that_moves_on_the_same_results_without_a_revi
     # as if it had been kept under an older verdict rule that judged it otherwise; the claim itself is unchanged
     rec.loc[rec["claim"] == cid, ["verdict", "seeds_holding"]] = ["inconclusive", "2"]
     rec.to_csv(path, index=False)
+    code, lines = check(["wgan"], committed_only=True)
+    line = _line(lines, cid, "committed")
+    assert code == 1 and "recorded 2/3 seeds, now 3/3 seeds" not in line  # the verdict itself moved
+    assert "recorded verdict is inconclusive" in line and "`ganrepro rejudge wgan`" in line
     assert main(["rejudge", "wgan"]) == 2
     err = capsys.readouterr().err
     assert f"{cid} (inconclusive 2/3 -> holds 3/3)" in err and "revisions:" in err

@@ -56,6 +56,10 @@ def _unrevised_change(claim: dict[str, Any], old_hash: Any, new_hash: str, since
     return isinstance(old_hash, str) and bool(old_hash) and old_hash != new_hash and not _revised_since(claim, since)
 
 
+_MOVED = (
+    "the kept result, judged again, moved: if the claim or the verdict rule changed, add a revision to the claim's "
+    "`revisions:` and run `ganrepro rejudge {paper}`; if the kept files changed, restore them with `git checkout`"
+)
 _ADD_REVISION = "add one to its `revisions:` in paper.yaml (date, old rule, why), then `ganrepro rejudge {paper}`"
 
 
@@ -287,6 +291,7 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                             f"and has no revision dated since: {_ADD_REVISION.format(paper=paper)}"
                         )
                 if exp is not None:
+                    n_before = len(problems)
                     if v != exp["verdict"]:
                         problems.append(f"recorded verdict is {exp['verdict']} ({_seeds(exp)})")
                     elif label == "committed" and (_int(res["seeds_holding"]), _int(res["seeds_total"])) != (
@@ -294,6 +299,8 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                         _int(exp["seeds_total"]),
                     ):
                         problems.append(f"recorded {_seeds(exp)}, now {_seeds(res)}")
+                    if label == "committed" and len(problems) > n_before:
+                        problems[-1] += f" ({_MOVED.format(paper=paper)})"
                     if label == "committed" and not same_value(_num(res["measured"]), _num(exp.get("measured")), tol):
                         problems.append(
                             f"measured value moved from the recorded {exp.get('measured')} to {res['measured']}, "
