@@ -183,3 +183,12 @@ def test_check_and_report_give_the_same_verdict_on_the_committed_results(repo_co
     c2, r2 = check_verdicts(lines2), report_verdicts(repo_copy)
     assert code2 == 1 and c2 == r2 and c2 != from_check
     assert c2[("wgan", "fig1_em_is_abs_theta", "committed")] == ("fails", True)
+
+
+def test_the_difference_of_two_equal_infinities_is_zero_not_nan():
+    from ganrepro.verdicts.report import _difference_cell
+
+    inf = float("inf")
+    assert _difference_cell({"seed_measured": [inf], "seed_reference": [inf]}).startswith("0 ")  # KL = +inf as printed
+    assert _difference_cell({"seed_measured": [5.0], "seed_reference": [inf]}).startswith("-inf")  # control
+    assert _difference_cell({"seed_measured": [1.5, 2.5], "seed_reference": [1.0, 1.0]}).startswith("1 &plusmn;")

@@ -173,7 +173,8 @@ def _difference_cell(res: dict[str, Any]) -> str:
     xs, refs = res.get("seed_measured") or [], res.get("seed_reference") or []
     if not xs or len(xs) != len(refs):
         return "&ndash;"
-    return _mean_std([x - r for x, r in zip(xs, refs, strict=True)])
+    # inf - inf is nan; two equal infinities (e.g. a KL that is +inf as printed) differ by nothing
+    return _mean_std([0.0 if x == r else x - r for x, r in zip(xs, refs, strict=True)])
 
 
 def _tolerance_cell(claim: dict[str, Any]) -> str:
