@@ -131,9 +131,11 @@ def test_published_protocol_mismatch_is_not_comparable(wgan_copy):
                 "requires_protocol": "class_stats500",
             },
             "control": {"set": {"column": "modes_covered", "value": 2}},
+            "revisions": [{"date": "2099-01-01", "old": "none, claim added", "why": "written after fig2 was kept"}],
         }
     )
     (folder / "paper.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    assert main(["rejudge", "wgan"]) == 0  # a claim added after its result was kept: recorded, with its revision
     code, lines = check(["wgan"], committed_only=True)
     assert code == 0
     line = _line(lines, "fig2_published_modes", "committed")
@@ -307,3 +309,46 @@ def test_a_claim_changed_between_its_run_start_and_keep_needs_a_recorded_revisio
     ]
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     assert check(["wgan"], committed_only=True)[0] == 0  # recorded as a revision: shown, not a failure
+
+
+def test_a_kept_result_with_no_recorded_verdict_fails_and_a_claim_added_after_it_needs_a_revision(wgan_copy, capsys):
+    folder = wgan_copy / "paper_tables" / "wgan"
+    path, cid = folder / "reproduced" / "verdicts.csv", "fig2_wgan_w1_decreases"
+    assert check(["wgan"], committed_only=True)[0] == 0  # control: every kept result has its row
+    rec = pd.read_csv(path, dtype=str)
+    rec[rec["claim"] != cid].to_csv(path, index=False)  # the row lost, or the claim written after the keep
+    code, lines = check(["wgan"], committed_only=True)
+    line = _line(lines, cid, "committed")
+    assert code == 1 and "CHECK FAILED: no recorded verdict" in line and "holds" in line  # even a holding claim
+    assert main(["rejudge", "wgan"]) == 2
+    assert f"{cid} judge results kept before they were written" in capsys.readouterr().err
+    spec = yaml.safe_load((folder / "paper.yaml").read_text())
+    next(c for c in spec["claims"] if c["id"] == cid)["revisions"] = [
+        {"date": "2099-01-01", "old": "none, claim added", "why": "a test"}
+    ]
+    (folder / "paper.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    assert main(["rejudge", "wgan"]) == 0
+    assert check(["wgan"], committed_only=True)[0] == 0
+
+
+def test_a_claim_written_after_its_runs_started_needs_a_revision(wgan_copy):
+    from ganrepro.spec.paper import claim_sha256, load_paper
+
+    folder = wgan_copy / "paper_tables" / "wgan"
+    claims = {c["id"]: c for c in load_paper(folder)["claims"]}
+    cid = "fig2_wgan_w1_decreases"
+    others = {f"wgan/{c}": claim_sha256(claims[c]) for c in claims if claims[c]["artifact"] == "fig2" and c != cid}
+    _claims_at_start(wgan_copy, "fig2", others)  # the runs started when this claim did not exist yet
+    assert main(["rejudge", "wgan"]) == 0
+    rec = pd.read_csv(folder / "reproduced" / "verdicts.csv", dtype=str).set_index("claim")
+    assert rec.loc[cid, "claim_sha256_at_start"] == "absent" and rec.loc[cid, "run_started"] == "2026-01-01"
+    code, lines = check(["wgan"], committed_only=True)
+    line = _line(lines, cid, "committed")
+    assert code == 1 and "was written after its result's first run started (2026-01-01)" in line
+    assert "CHECK FAILED" not in _line(lines, "fig2_gan_fewer_modes", "committed")  # control: it was there
+    spec = yaml.safe_load((folder / "paper.yaml").read_text())
+    next(c for c in spec["claims"] if c["id"] == cid)["revisions"] = [
+        {"date": "2026-01-02", "old": "none, claim added", "why": "a test"}
+    ]
+    (folder / "paper.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    assert check(["wgan"], committed_only=True)[0] == 0

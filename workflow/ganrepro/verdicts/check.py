@@ -60,6 +60,11 @@ _MOVED = (
     "the kept result, judged again, moved: if the claim or the verdict rule changed, add a revision to the claim's "
     "`revisions:` and run `ganrepro rejudge {paper}`; if the kept files changed, restore them with `git checkout`"
 )
+ADDED_LATER = "absent"  # claim_sha256_at_start of a claim written after its result's runs had started
+_UNRECORDED = (
+    "no recorded verdict in reproduced/verdicts.csv for this kept result: the claim was added after the result was "
+    "kept (add a revision saying so, then `ganrepro rejudge {paper}`), or verdicts.csv lost the row (`git checkout`)"
+)
 _ADD_REVISION = "add one to its `revisions:` in paper.yaml (date, old rule, why), then `ganrepro rejudge {paper}`"
 
 
@@ -79,6 +84,20 @@ def rejudge(paper: str) -> Path:
             str(exp.get("recorded") or ""),
         )
     ]
+    added = [
+        c["id"]
+        for c in spec["claims"]
+        if expected
+        and c["id"] not in expected
+        and not c.get("revisions")
+        and result(paper, c["artifact"], "committed") is not None
+    ]
+    if added:
+        raise GanreproError(
+            f"paper_tables/{paper}/paper.yaml: claim(s) {', '.join(added)} judge results kept before they were "
+            "written (no row in reproduced/verdicts.csv); add a revision to each (date, old: 'none, claim added', "
+            "why), so the report shows that the claim came after its result"
+        )
     if unrecorded:
         raise GanreproError(
             f"paper_tables/{paper}/paper.yaml: claim(s) {', '.join(unrecorded)} changed after their results were kept "
@@ -161,6 +180,13 @@ def _at_start(paper: str, claim_id: str, prov: dict[str, Any] | None) -> dict[st
         and (key := f"{paper}/{claim_id}") in rec["claims"]
     )
     if not starts:
+        recorded = sorted(
+            str(rec.get("recorded", ""))
+            for run in (prov or {}).get("runs", [])
+            if isinstance(rec := run.get("claims_at_start"), dict) and isinstance(rec.get("claims"), dict)
+        )
+        if recorded:  # its runs recorded the claims they would judge, and this one was not among them yet
+            return {"claim_sha256_at_start": ADDED_LATER, "run_started": recorded[0][:10]}
         return {"claim_sha256_at_start": "", "run_started": ""}
     return {"claim_sha256_at_start": starts[0][1], "run_started": starts[0][0][:10]}
 
@@ -286,8 +312,13 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                         )
                     kept_hash = rec_hash if isinstance(rec_hash, str) else ""
                     if _unrevised_change(claim, exp.get("claim_sha256_at_start"), kept_hash, started):
+                        what = (
+                            "was written after its result's first run started"
+                            if exp.get("claim_sha256_at_start") == ADDED_LATER
+                            else "changed after its first run started"
+                        )
                         problems.append(
-                            f"the claim changed after its first run started ({started}), before its result was kept, "
+                            f"the claim {what} ({started}), before its result was kept, "
                             f"and has no revision dated since: {_ADD_REVISION.format(paper=paper)}"
                         )
                 if exp is not None:
@@ -307,6 +338,9 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                             f"more than the tolerance {tol}"
                         )
                     note = "as recorded in reproduced/verdicts.csv" if not problems else "; ".join(problems)
+                elif label == "committed":  # `keep` records every claim: a kept result with no row is never ok
+                    problems.append(_UNRECORDED.format(paper=paper))
+                    note = problems[0]
                 elif v == "fails":
                     problems.append("no recorded verdict in reproduced/verdicts.csv")
                     note = problems[0]
