@@ -31,6 +31,17 @@ def test_validate_passes_on_the_repository(repo_copy, capsys):
     assert "claims whose every column exists" in capsys.readouterr().out
 
 
+def test_a_revised_claim_must_be_named_in_the_papers_deviations(repo_copy, capsys):
+    rev = [{"date": "2026-12-06", "old": "target -0.4", "why": "a test"}]
+    _edit(repo_copy, lambda s: _claim(s, FIG4).update(revisions=rev))
+    assert main(["validate"]) == 2
+    err = capsys.readouterr().err
+    assert "paper_tables/wgan/DEVIATIONS.md" in err and FIG4 in err and "revisions:" in err
+    dev = repo_copy / "paper_tables" / "wgan" / "DEVIATIONS.md"
+    dev.write_text(dev.read_text() + f"| 99 | `{FIG4}` | - | - | Revised 2026-12-06: a test. |\n")
+    assert main(["validate"]) == 0  # control: named there, it passes
+
+
 def test_misspelled_column_fails_validate_naming_paper_claim_and_name(repo_copy, capsys):
     _edit(repo_copy, lambda s: _claim(s, FIG4)["check"].update(y="W_estimat_filtered"))
     assert main(["validate"]) == 2

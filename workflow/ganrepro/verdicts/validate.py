@@ -31,4 +31,21 @@ def validate_plan(plan: Any) -> int:
                     f"columns {', '.join(cols[art.name])}"
                 )
             n += 1
+        _revisions_listed(paper)
     return n
+
+
+def _revisions_listed(paper: Any) -> None:
+    """Every revised claim is named (as `claim_id`) in its paper's DEVIATIONS.md, where a reader of the deviations
+    looks for what changed after results were seen (README, claims fixed before results)."""
+    revised = [c["id"] for c in paper.spec["claims"] if c.get("revisions")]
+    if not revised:
+        return
+    path = paper.folder / "DEVIATIONS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    missing = [cid for cid in revised if f"`{cid}`" not in text]
+    if missing:
+        raise GanreproError(
+            f"{path}: claim(s) {', '.join(missing)} have `revisions:` in paper.yaml but are not named here; add a row "
+            "that names each (`claim_id`) with its date, old rule and why"
+        )
