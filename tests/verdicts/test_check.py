@@ -338,6 +338,11 @@ def test_a_claim_written_after_its_runs_started_needs_a_revision(wgan_copy):
     claims = {c["id"]: c for c in load_paper(folder)["claims"]}
     cid = "fig2_wgan_w1_decreases"
     others = {f"wgan/{c}": claim_sha256(claims[c]) for c in claims if claims[c]["artifact"] == "fig2" and c != cid}
+    # control: runs created for another paper's plan (a shared run folder) say nothing about this paper's claims
+    _claims_at_start(wgan_copy, "fig2", {"swgan/some_claim": "0123456789abcdef"})
+    assert main(["rejudge", "wgan"]) == 0
+    rec = pd.read_csv(folder / "reproduced" / "verdicts.csv", dtype=str).set_index("claim")
+    assert pd.isna(rec.loc[cid, "claim_sha256_at_start"]) and check(["wgan"], committed_only=True)[0] == 0
     _claims_at_start(wgan_copy, "fig2", others)  # the runs started when this claim did not exist yet
     assert main(["rejudge", "wgan"]) == 0
     rec = pd.read_csv(folder / "reproduced" / "verdicts.csv", dtype=str).set_index("claim")

@@ -180,12 +180,16 @@ def _at_start(paper: str, claim_id: str, prov: dict[str, Any] | None) -> dict[st
         and (key := f"{paper}/{claim_id}") in rec["claims"]
     )
     if not starts:
+        # a run records the claims of the papers planned when it was created; another paper can share the run
+        # (same config, same folder), so only a record holding this paper's claims says this one was missing
         recorded = sorted(
             str(rec.get("recorded", ""))
             for run in (prov or {}).get("runs", [])
-            if isinstance(rec := run.get("claims_at_start"), dict) and isinstance(rec.get("claims"), dict)
+            if isinstance(rec := run.get("claims_at_start"), dict)
+            and isinstance(rec.get("claims"), dict)
+            and any(str(k).startswith(f"{paper}/") for k in rec["claims"])
         )
-        if recorded:  # its runs recorded the claims they would judge, and this one was not among them yet
+        if recorded:  # its runs recorded this paper's claims they would judge, and this one was not among them yet
             return {"claim_sha256_at_start": ADDED_LATER, "run_started": recorded[0][:10]}
         return {"claim_sha256_at_start": "", "run_started": ""}
     return {"claim_sha256_at_start": starts[0][1], "run_started": starts[0][0][:10]}
