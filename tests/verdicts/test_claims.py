@@ -362,6 +362,7 @@ def test_the_control_is_judged_per_seed_and_a_tied_seed_is_inconclusive():
     assert (res["verdict"], res["seeds_holding"], res["seeds_total"]) == ("inconclusive", 1, 3)
     assert res["seed_verdicts"] == "0:holds 1:inconclusive 2:inconclusive"
     assert "in seeds 1, 2 the check also holds on its control" in res["detail"] and "1/3 seeds hold" in res["detail"]
+    assert "seeds would decide it at this effect" in res["detail"]  # as for any inconclusive verdict
     # control: strictly earlier in every seed, so the control fails in every seed and the claim holds
     res = evaluate(_no_later_claim(), _curves(*earlier))
     assert (res["verdict"], res["seeds_holding"], res["seed_verdicts"]) == ("holds", 3, "0:holds 1:holds 2:holds")

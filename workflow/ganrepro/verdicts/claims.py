@@ -337,12 +337,20 @@ def seed_summary(check: dict[str, Any], measured: list[float], reference: list[f
         f"effect per seed (distance past the threshold, > 0 is on the claim's side) {mean:.4g} ± {sd:.3g} (n={n}), "
         f"95% interval [{mean - half:.4g}, {mean + half:.4g}]"
     )
-    if verdict in ("inconclusive", "preliminary") and mean != 0:
-        if sd == 0:
-            return text + f"; every seed agrees, {MIN_SEEDS} seeds would decide it"
-        need = next((k for k in range(2, 1001) if abs(mean) / (sd / math.sqrt(k)) >= _t(T95, k - 1, 1.645)), None)
-        text += f"; about {need} seeds would decide it at this effect" if need else "; over 1,000 seeds would be needed"
+    if verdict in ("inconclusive", "preliminary"):
+        text += _seeds_needed(mean, sd)
     return text
+
+
+def _seeds_needed(mean: float, sd: float) -> str:
+    """'; about k seeds would decide it at this effect': the smallest n at which the observed mean effect passes a
+    one-sided 5% t-test with the observed spread ('' for a zero effect, which no number of seeds decides)."""
+    if mean == 0:
+        return ""
+    if sd == 0:
+        return f"; every seed agrees, {MIN_SEEDS} seeds would decide it"
+    need = next((k for k in range(2, 1001) if abs(mean) / (sd / math.sqrt(k)) >= _t(T95, k - 1, 1.645)), None)
+    return f"; about {need} seeds would decide it at this effect" if need else "; over 1,000 seeds would be needed"
 
 
 def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -369,7 +377,7 @@ def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataF
     out["control_verdict"] = c_out["verdict"]
     tied = _tied_seeds(out, c_out)
     if tied:
-        return _judge_ties(out, c_out, tied)
+        return _judge_ties(claim["check"], out, c_out, tied)
     if _holds_per_seed(out) and _holds_per_seed(c_out):
         out["verdict"] = "inconclusive"
         note = (
@@ -403,7 +411,7 @@ def _tied_seeds(out: dict[str, Any], c_out: dict[str, Any]) -> list[str]:
     return [s for s, v in mine.items() if v == "holds" and theirs.get(s) == "holds"]
 
 
-def _judge_ties(out: dict[str, Any], c_out: dict[str, Any], tied: list[str]) -> dict[str, Any]:
+def _judge_ties(check: dict[str, Any], out: dict[str, Any], c_out: dict[str, Any], tied: list[str]) -> dict[str, Any]:
     """The control is judged per seed, like the claim: a seed in which the check holds on its control too does not
     tell the claim from its opposite, so it counts as an inconclusive seed (judged, neither holding nor failing),
     and the decision rule is applied again to the per-seed verdicts."""
@@ -418,6 +426,9 @@ def _judge_ties(out: dict[str, Any], c_out: dict[str, Any], tied: list[str]) -> 
     )
     if final == "preliminary":
         note += f" ({MIN_SEEDS} judged seeds needed for a verdict)"
+    e = np.asarray(effects(check, out["seed_measured"], out["seed_reference"]), dtype=float)
+    if final in ("inconclusive", "preliminary") and len(e) >= 2 and np.isfinite(e).all() and "would decide" not in note:
+        note += _seeds_needed(float(e.mean()), float(e.std(ddof=1)))
     out.update(
         verdict=final,
         seeds_holding=verdicts.count("holds"),
