@@ -202,6 +202,11 @@ def test_keep_refuses_an_incomplete_artifact_and_changes_nothing(wgan_copy, caps
     kept = wgan_copy / "paper_tables" / "wgan" / "reproduced"
     fresh = wgan_copy / "results" / "paper_tables" / "wgan"
     shutil.copytree(kept, fresh)
+    # a fresh fig1 that differs from the kept one, so that keeping it alone would show
+    (fresh / "fig1.png").write_bytes(b"new png")
+    prov = json.loads((fresh / "fig1.provenance.json").read_text())
+    prov["files_sha256"]["png"] = hashlib.sha256(b"new png").hexdigest()
+    (fresh / "fig1.provenance.json").write_text(json.dumps(prov))
     before = {p.name: p.read_bytes() for p in kept.iterdir()}
     (fresh / "fig2.csv").unlink()
     assert main(["keep", "wgan", "fig1", "fig2"]) == 2
