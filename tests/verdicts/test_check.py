@@ -257,6 +257,7 @@ def test_rejudge_refuses_a_verdict_that_moves_on_the_same_results_without_a_revi
     folder = wgan_copy / "paper_tables" / "wgan"
     path = folder / "reproduced" / "verdicts.csv"
     assert main(["rejudge", "wgan"]) == 0  # control: nothing moved, nothing to revise
+    assert "no verdict changed" in capsys.readouterr().out
     rec = pd.read_csv(path, dtype=str)
     cid = "fig2_wgan_w1_decreases"
     # as if it had been kept under an older verdict rule that judged it otherwise; the claim itself is unchanged
@@ -277,6 +278,8 @@ def test_rejudge_refuses_a_verdict_that_moves_on_the_same_results_without_a_revi
     (folder / "paper.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     assert main(["rejudge", "wgan"]) == 0
     assert pd.read_csv(path).set_index("claim").loc[cid, "verdict"] == "holds"
+    out = capsys.readouterr().out  # what changed, claim by claim
+    assert f"verdicts changed:\n  {cid}: inconclusive 2/3 -> holds 3/3\n" in out and out.count(" -> ") == 1
 
 
 def _claims_at_start(wgan_copy, artifact, claim_hashes, recorded="2026-01-01T00:00:00+00:00"):

@@ -207,16 +207,27 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_keep(args: argparse.Namespace) -> None:
+    from ganrepro.verdicts.check import recorded_verdicts, verdict_changes
     from ganrepro.verdicts.keep import keep
 
+    before = recorded_verdicts(args.paper)
     for p in keep(args.paper, force=args.force, only=args.artifacts):
         print(f"kept {p}")
+    _print_changes(verdict_changes(args.paper, before))
 
 
 def cmd_rejudge(args: argparse.Namespace) -> None:
-    from ganrepro.verdicts.check import rejudge
+    from ganrepro.verdicts.check import recorded_verdicts, rejudge, verdict_changes
 
+    before = recorded_verdicts(args.paper)
     print(f"recorded {rejudge(args.paper)}")
+    _print_changes(verdict_changes(args.paper, before))
+
+
+def _print_changes(changes: list[str]) -> None:
+    print("verdicts changed:" if changes else "no verdict changed")
+    for line in changes:
+        print(f"  {line}")
 
 
 def cmd_check(args: argparse.Namespace) -> None:

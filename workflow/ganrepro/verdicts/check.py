@@ -195,6 +195,29 @@ def _at_start(paper: str, claim_id: str, prov: dict[str, Any] | None) -> dict[st
     return {"claim_sha256_at_start": starts[0][1], "run_started": starts[0][0][:10]}
 
 
+def verdict_changes(paper: str, before: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per claim whose recorded verdict or seed count differs from `before` (recorded_verdicts taken
+    earlier), e.g. 'fig2_x: preliminary 1/1 -> holds 3/3': what `keep` and `rejudge` changed."""
+    out = []
+    for cid, now in recorded_verdicts(paper).items():
+        old = before.get(cid)
+        new = (now["verdict"], _int(now["seeds_holding"]), _int(now["seeds_total"]))
+        if old is None or (old["verdict"], _int(old["seeds_holding"]), _int(old["seeds_total"])) != new:
+            was = f"{old['verdict']} {_seeds_short(old)}" if old is not None else "not recorded"
+            out.append(f"{cid}: {was} -> {now['verdict']} {_seeds_short(now)}".rstrip())
+    return out
+
+
+def _seeds_short(rec: dict[str, Any]) -> str:
+    n = _int(rec.get("seeds_total"))
+    return f"{_int(rec.get('seeds_holding'))}/{n}" if n else ""
+
+
+def recorded_verdicts(paper: str) -> dict[str, dict[str, Any]]:
+    """The paper's reproduced/verdicts.csv as {claim id: row} ({} when there is none)."""
+    return _expected(paper_dir(paper))
+
+
 def _expected(folder: Path) -> dict[str, dict[str, Any]]:
     path = folder / "reproduced" / "verdicts.csv"
     if not path.exists():
