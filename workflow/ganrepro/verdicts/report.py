@@ -341,8 +341,9 @@ def _not_run_table(lines: list[Line]) -> str:
 LEGEND = (
     "<p><small>&#10003; holds, &#10007; fails (3 or more training seeds, or an analytic table, on the paper's own "
     "setting); &#10003; analogue / &#10007; analogue: the same on an ANALOGUE (another dataset or network than the "
-    "paper's); ? inconclusive, ~ preliminary (fewer than 3 seeds: never counted as holds or fails), &empty; not "
-    "measurable, &ne; not comparable, &ndash; not run. The count is the training seeds on which it holds. The std "
+    "paper's); ? inconclusive (the seeds disagree, or in some seed the claim's control holds too), ~ preliminary "
+    "(fewer than 3 seeds: never counted as holds or fails), &empty; not measurable, &ne; not comparable, &ndash; not "
+    "run. The count is the training seeds on which it holds and its control fails. The std "
     "over training seeds is kept apart from the evaluation-resampling spread (IS splits or draws).</small></p>"
 )
 
