@@ -122,6 +122,9 @@ def test_cost_line_comes_from_the_cost_model_with_its_unit(repo_copy):
     ).to_csv(d / "cost.csv", index=False)
     line = _cost_line("wgan")
     assert "1.2 cpu-hours" in line and "over 1 runs (0 timed by proxy)" in line and "benchmarks/cpu/cost.csv" in line
+    assert "timed on" not in line  # no train benchmark beside it: no host named
+    pd.DataFrame([{"hw_cpu_model": "AMD EPYC", "hw_cpu_count": 2, "torch_threads": 2}]).to_csv(d / "train.csv")
+    assert "timed on AMD EPYC, 2 cores, 2 threads" in _cost_line("wgan")  # whose hours they are
     assert _cost_line("swgan") == ""
 
 

@@ -366,9 +366,21 @@ def _cost_line(paper: str) -> str:
             f"<br><small>Cost at paper scale ({int(rows['seeds'].iloc[0])} seeds, training only): "
             f"<b>{rows['hours'].sum():.1f} {html.escape(str(rows['hours_unit'].iloc[0]))}</b> over "
             f"{len(rows)} runs ({proxies} timed by proxy), from {html.escape(str(path.relative_to(root)))} "
-            f"at git {html.escape(str(rows['git_commit'].iloc[0])[:10])}</small>"
+            f"at git {html.escape(str(rows['git_commit'].iloc[0])[:10])}{_bench_host(path.parent / 'train.csv')}"
+            "</small>"
         )
     return ""
+
+
+def _bench_host(train_csv: Path) -> str:
+    """'; timed on <cpu model>, N cores, T threads': the host the cost model's hours belong to (another host can
+    be several times slower or faster; README, Performance). '' when the train benchmark does not say."""
+    try:
+        row = pd.read_csv(train_csv, nrows=1).iloc[0]
+        host = f"{row['hw_cpu_model']}, {int(row['hw_cpu_count'])} cores, {int(row['torch_threads'])} threads"
+    except (OSError, LookupError, ValueError, TypeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return ""
+    return f"; timed on {html.escape(host)} (another host can be several times slower)"
 
 
 def committed_inputs(plan: Plan) -> list[str]:
@@ -382,7 +394,7 @@ def committed_inputs(plan: Plan) -> list[str]:
         kept = committed_dir(name)
         for aname in paper.artifacts:
             files += [kept / f"{aname}.{ext}" for ext in ("csv", "png", "provenance.json")]
-    files += sorted((root / "benchmarks").glob("*/cost.csv"))
+    files += sorted((root / "benchmarks").glob("*/cost.csv")) + sorted((root / "benchmarks").glob("*/train.csv"))
     return sorted({str(f.resolve().relative_to(root.resolve())) for f in files if f.exists()})
 
 
