@@ -104,6 +104,8 @@ def test_slurm_runtime_comes_from_the_benchmark_with_a_safety_factor(tmp_path):
     expect = int(-(-cfg["iterations"] * 0.06 * 2.0 // 60)) + 10
     assert bench.runtime_minutes(cfg, tmp_path, safety=2.0) == expect
     assert bench.runtime_minutes(cfg, tmp_path, safety=3.0) > expect
+    # a retry after a timeout (a node slower than the benchmark host) asks for one more multiple of the estimate
+    assert bench.runtime_minutes(cfg, tmp_path, safety=2.0, attempt=2) == 2 * expect
     toy = resolve_run("t", "wgangp_toy8", {"preset": "wgangp_toy8"}, seed=0, scale="paper")
     assert bench.runtime_minutes(toy, tmp_path) == 720  # CPU runs read benchmarks/cpu, absent here
 

@@ -631,19 +631,23 @@ def read_train_csv(path: Path) -> list[Any]:
         return [SimpleNamespace(**{k: num(v) for k, v in row.items()}) for row in csv.DictReader(f)]
 
 
-def runtime_minutes(run_cfg: dict[str, Any], bench_dir: Path, safety: float = 2.0, fallback: int = 720) -> int:
+def runtime_minutes(
+    run_cfg: dict[str, Any], bench_dir: Path, safety: float = 2.0, fallback: int = 720, attempt: int = 1
+) -> int:
     """SLURM runtime for a training job: measured seconds per G iteration on the kind of device the run asks for
     (benchmarks/gpu or benchmarks/cpu train.csv) x iterations x safety factor, plus 10 minutes for start-up and
-    checkpoints. Without a benchmark for that device kind: the documented fallback."""
+    checkpoints. Without a benchmark for that device kind: the documented fallback. Times `attempt`: a node slower
+    than the benchmark host can run out of time, and each retry (the slurm profile's `retries`) resumes from the
+    checkpoint the timeout's SIGTERM wrote with one more multiple of the estimate."""
     kind = "gpu" if run_cfg.get("accelerator") == "gpu" else "cpu"
     path = bench_dir / kind / "train.csv"
     if not path.exists():
-        return fallback
+        return fallback * attempt
     rows = [r for r in read_train_csv(path) if "NOT" not in str(getattr(r, "size", ""))]
     _, s_it, _ = _basis(run_cfg, rows)
     if s_it != s_it:  # NaN: no case of this kind measured
-        return fallback
-    return int(math.ceil(run_cfg["iterations"] * s_it * safety / 60)) + 10
+        return fallback * attempt
+    return (int(math.ceil(run_cfg["iterations"] * s_it * safety / 60)) + 10) * attempt
 
 
 def cost_model(train_csv: Path, seeds: int = 3) -> list[dict[str, Any]]:

@@ -82,13 +82,14 @@ def run_gpus(wc):
     return 1 if run.config["accelerator"] == "gpu" and config["device"] != "cpu" else 0
 
 
-def train_runtime(wc):
+def train_runtime(wc, attempt):
     from ganrepro.bench import runtime_minutes
 
     return runtime_minutes(
         PLAN.runs[wc.run].config,
         Path(workflow.basedir) / "benchmarks",
         safety=float(config.get("runtime_safety", 2.0)),
+        attempt=attempt,
     )
 
 
