@@ -195,3 +195,26 @@ def test_the_difference_of_two_equal_infinities_is_zero_not_nan():
     assert _difference_cell({"seed_measured": [inf], "seed_reference": [inf]}).startswith("0 ")  # KL = +inf as printed
     assert _difference_cell({"seed_measured": [5.0], "seed_reference": [inf]}).startswith("-inf")  # control
     assert _difference_cell({"seed_measured": [1.5, 2.5], "seed_reference": [1.0, 1.0]}).startswith("1 &plusmn;")
+
+
+def test_the_effect_strip_puts_each_seed_on_its_side_of_the_threshold():
+    import re
+
+    from ganrepro.verdicts.report import _effect_strip
+
+    def dots(svg: str) -> list[tuple[bool, str]]:  # (right of the threshold line, colour) per seed
+        return [
+            (float(x) > 60, c) for x, c in re.findall(r'<circle cx="([-0-9.]+)" cy="[0-9.]+" r="3" fill="(#\w+)"', svg)
+        ]
+
+    claim = {"check": {"type": "threshold", "op": ">=", "target": 8, "tolerance": 0}}
+    res = {"seed_measured": [9.0, 10.0, 6.0], "seed_reference": [8.0] * 3, "seed_verdicts": "0:holds 1:holds 2:fails"}
+    svg = _effect_strip(claim, res)
+    assert dots(svg) == [(True, "#198754"), (True, "#198754"), (False, "#dc3545")]
+    assert "seed 2: -2 (fails)" in svg and "95% interval" in svg
+    # control: the same numbers under a "<=" claim put the seeds on the other sides
+    flipped = _effect_strip(
+        {"check": {**claim["check"], "op": "<="}}, {**res, "seed_verdicts": "0:fails 1:fails 2:holds"}
+    )
+    assert [right for right, _ in dots(flipped)] == [False, False, True]
+    assert _effect_strip(claim, {**res, "seed_measured": [9.0], "seed_reference": [8.0]}) == ""  # one seed: no strip

@@ -388,7 +388,7 @@ def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataF
     return out
 
 
-def _seed_map(res: dict[str, Any]) -> dict[str, str]:
+def seed_verdicts_of(res: dict[str, Any]) -> dict[str, str]:
     """{seed: verdict} from a result's seed_verdicts ('0:holds 1:not measurable 2:fails'; a verdict may hold a
     space, a seed name never does)."""
     out: dict[str, str] = {}
@@ -405,7 +405,7 @@ def _seed_map(res: dict[str, Any]) -> dict[str, str]:
 def _tied_seeds(out: dict[str, Any], c_out: dict[str, Any]) -> list[str]:
     """The seeds in which the check holds on its control too, when the claim was judged on several seeds (none
     for a single seed or a table without seeds: there the verdicts as a whole are compared)."""
-    mine, theirs = _seed_map(out), _seed_map(c_out)
+    mine, theirs = seed_verdicts_of(out), seed_verdicts_of(c_out)
     if len(mine) < 2:
         return []
     return [s for s, v in mine.items() if v == "holds" and theirs.get(s) == "holds"]
@@ -415,7 +415,7 @@ def _judge_ties(check: dict[str, Any], out: dict[str, Any], c_out: dict[str, Any
     """The control is judged per seed, like the claim: a seed in which the check holds on its control too does not
     tell the claim from its opposite, so it counts as an inconclusive seed (judged, neither holding nor failing),
     and the decision rule is applied again to the per-seed verdicts."""
-    per = {s: ("inconclusive" if s in tied else v) for s, v in _seed_map(out).items()}
+    per = {s: ("inconclusive" if s in tied else v) for s, v in seed_verdicts_of(out).items()}
     verdicts = list(per.values())
     final = apply_rule(out["rule"], out["aggregate_verdict"], verdicts)
     many = len(tied) > 1

@@ -23,7 +23,7 @@ from ganrepro.core.provenance import git_commit, now_iso
 from ganrepro.spec import catalog
 from ganrepro.spec import scale as scales
 from ganrepro.spec.plan import Paper, Plan
-from ganrepro.verdicts.claims import MIN_SEEDS, _rows
+from ganrepro.verdicts.claims import MIN_SEEDS, T975, _rows, _t, effects, seed_verdicts_of
 from ganrepro.verdicts.results import Result, results
 from ganrepro.verdicts.standing import BUCKETS, Line, judge_paper, no_provenance, tally, why_not_run
 
@@ -198,6 +198,42 @@ def _rule_text(claim: dict[str, Any], res: dict[str, Any]) -> str:
     return f"rule: {words}, {MIN_SEEDS} seeds needed"
 
 
+SEED_COLOURS = {"holds": "#198754", "fails": "#dc3545", "inconclusive": "#fd7e14"}
+
+
+def _effect_strip(claim: dict[str, Any], res: dict[str, Any]) -> str:
+    """A small picture of the per-seed effects (how far past the claim's threshold, right of the line is the claim's
+    side), one dot per seed coloured by its verdict, and their 95% interval as a bar: a seed that disagrees shows
+    at a glance. '' for fewer than 2 seeds or an effect that is not finite."""
+    e = effects(claim["check"], res.get("seed_measured") or [], res.get("seed_reference") or [])
+    if len(e) < 2 or not all(v == v and abs(v) != float("inf") for v in e):
+        return ""
+    per = list(seed_verdicts_of(res).items())
+    if len(per) != len(e):  # a seed that could not be judged has no value: colour none rather than the wrong one
+        per = [(str(i), "") for i in range(len(e))]
+    n, mean = len(e), sum(e) / len(e)
+    sd = (sum((v - mean) ** 2 for v in e) / (n - 1)) ** 0.5
+    half = _t(T975, n - 1, 1.960) * sd / n**0.5
+    lo, hi = mean - half, mean + half
+    span = max(abs(lo), abs(hi), *(abs(v) for v in e)) * 1.1 or 1.0
+
+    def x(v: float) -> float:
+        return round(60 + 55 * v / span, 1)
+
+    title = "; ".join(f"seed {s}: {v:+.4g} ({verdict or 'n/a'})" for (s, verdict), v in zip(per, e, strict=True))
+    title = f"per-seed effect, right of the line is the claim's side: {title}; 95% interval [{lo:.4g}, {hi:.4g}]"
+    dots = "".join(
+        f'<circle cx="{x(v)}" cy="{round(4 + 14 * i / (n - 1), 1)}" r="3" '
+        f'fill="{SEED_COLOURS.get(verdict, "#6c757d")}"/>'
+        for i, ((_, verdict), v) in enumerate(zip(per, e, strict=True))
+    )
+    return (
+        f'<br><svg class="strip" width="120" height="22" role="img"><title>{html.escape(title)}</title>'
+        f'<line x1="{x(lo)}" y1="11" x2="{x(hi)}" y2="11" stroke="#adb5bd" stroke-width="3"/>'
+        f'<line x1="60" y1="0" x2="60" y2="22" stroke="#212529" stroke-width="1"/>{dots}</svg>'
+    )
+
+
 def _mark_cell(line: Line) -> str:
     """The verdict badge. Only a paper-scale result on the paper's own setting with enough seeds gets the plain
     ✓ / ✗; a preliminary (fewer seeds) or an ANALOGUE result gets an outlined badge that says so."""
@@ -217,7 +253,7 @@ def _mark_cell(line: Line) -> str:
         mark += " analogue"
     return (
         f'<span class="badge {cls}" title="{html.escape(words)}">{mark}{count}</span>'
-        f"<br><small>{html.escape(words)}</small>"
+        f"<br><small>{html.escape(words)}</small>{_effect_strip(line.claim, res) if line.result is not None else ''}"
     )
 
 
@@ -343,7 +379,9 @@ LEGEND = (
     "setting); &#10003; analogue / &#10007; analogue: the same on an ANALOGUE (another dataset or network than the "
     "paper's); ? inconclusive (the seeds disagree, or in some seed the claim's control holds too), ~ preliminary "
     "(fewer than 3 seeds: never counted as holds or fails), &empty; not measurable, &ne; not comparable, &ndash; not "
-    "run. The count is the training seeds on which it holds and its control fails. The std "
+    "run. The count is the training seeds on which it holds and its control fails. Under it, each seed's effect "
+    "(a dot: green holds, red fails, orange inconclusive) against the claim's threshold (the vertical line; right is "
+    "the claim's side), with the 95% interval of the mean (grey bar); hover for the numbers. The std "
     "over training seeds is kept apart from the evaluation-resampling spread (IS splits or draws).</small></p>"
 )
 
