@@ -215,7 +215,7 @@ def test_keep_refuses_an_incomplete_artifact_and_changes_nothing(wgan_copy, caps
     assert {p.name: p.read_bytes() for p in kept.iterdir()} == before  # fig1 was not kept alone either
 
 
-def test_keep_restores_the_previous_files_when_verdicts_cannot_be_recorded(wgan_copy, monkeypatch):
+def test_keep_restores_the_previous_files_when_verdicts_cannot_be_recorded(wgan_copy, monkeypatch, capsys):
     import ganrepro.verdicts.check as check_mod
 
     kept = wgan_copy / "paper_tables" / "wgan" / "reproduced"
@@ -227,11 +227,12 @@ def test_keep_restores_the_previous_files_when_verdicts_cannot_be_recorded(wgan_
     (fresh / "fig1.provenance.json").write_text(json.dumps(prov))
     before = {p.name: p.read_bytes() for p in kept.iterdir()}
 
-    def broken(paper):
+    def broken(paper, same=frozenset()):
         raise check_mod.GanreproError("a claim no longer fits")
 
     monkeypatch.setattr(check_mod, "record_verdicts", broken)
     assert main(["keep", "wgan", "fig1"]) == 2
+    assert "a claim no longer fits" in capsys.readouterr().err  # that error, not another one
     assert {p.name: p.read_bytes() for p in kept.iterdir()} == before
 
 
@@ -365,3 +366,26 @@ def test_a_claim_written_after_its_runs_started_needs_a_revision(wgan_copy):
     ]
     (folder / "paper.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     assert check(["wgan"], committed_only=True)[0] == 0
+
+
+def test_keep_of_the_same_results_may_not_move_a_verdict_without_a_revision(wgan_copy, capsys):
+    kept = wgan_copy / "paper_tables" / "wgan" / "reproduced"
+    fresh = wgan_copy / "results" / "paper_tables" / "wgan"
+    shutil.copytree(kept, fresh)
+    path, cid = kept / "verdicts.csv", "fig2_wgan_w1_decreases"
+    rec = pd.read_csv(path, dtype=str)
+    rec.loc[rec["claim"] == cid, ["verdict", "seeds_holding"]] = ["inconclusive", "2"]  # as under an older rule
+    rec.to_csv(path, index=False)
+    before = {p.name: p.read_bytes() for p in kept.iterdir()}
+    assert main(["keep", "wgan", "fig2"]) == 2  # byte-identical fig2: the same results, judged otherwise
+    assert f"{cid} (inconclusive 2/3 -> holds 3/3)" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in kept.iterdir()} == before  # nothing kept
+    # control: a new result (other bytes; here the same numbers written again) may change the verdict
+    df = pd.read_csv(fresh / "fig2.csv")
+    df.to_csv(fresh / "fig2.csv", index=False, float_format="%.15g")
+    assert (fresh / "fig2.csv").read_bytes() != before["fig2.csv"]
+    prov = json.loads((fresh / "fig2.provenance.json").read_text())
+    prov["files_sha256"]["csv"] = hashlib.sha256((fresh / "fig2.csv").read_bytes()).hexdigest()
+    (fresh / "fig2.provenance.json").write_text(json.dumps(prov))
+    assert main(["keep", "wgan", "fig2"]) == 0
+    assert f"{cid}: inconclusive 2/3 -> holds 3/3" in capsys.readouterr().out

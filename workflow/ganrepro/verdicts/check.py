@@ -104,14 +104,24 @@ def rejudge(paper: str) -> Path:
             "and have no revision dated since; add one to each claim's `revisions:` (date, old rule, why) first"
         )
     rows = _verdict_rows(paper, spec)
+    refuse_unrevised_moves(paper, spec, rows, expected, {c["artifact"] for c in spec["claims"]})
+    return _write_verdicts(paper, rows)
+
+
+def refuse_unrevised_moves(
+    paper: str, spec: dict[str, Any], rows: list[dict[str, Any]], expected: dict[str, Any], same: set[str]
+) -> None:
+    """GanreproError when a claim on an artifact in `same` (its kept results unchanged) gets another verdict than the
+    one recorded and has no revision dated since: judged again on the same results, a verdict moves only because the
+    claim or the verdict rule changed after the result was seen, which is a revision to record, never a quiet
+    rewrite (`rejudge`, and `keep` of a byte-identical artifact)."""
     claims = {c["id"]: c for c in spec["claims"]}
-    # The same results judged again: a verdict that moves did so because a claim or the verdict rule changed after
-    # the result was seen, which is a revision to record, never a quiet rewrite.
     moved = [
         f"{r['claim']} ({exp['verdict']} {_int(exp['seeds_holding'])}/{_int(exp['seeds_total'])} -> "
         f"{r['verdict']} {_int(r['seeds_holding'])}/{_int(r['seeds_total'])})"
         for r in rows
-        if (exp := expected.get(r["claim"]))
+        if r["artifact"] in same
+        and (exp := expected.get(r["claim"]))
         and (exp["verdict"], _int(exp["seeds_holding"]), _int(exp["seeds_total"]))
         != (r["verdict"], _int(r["seeds_holding"]), _int(r["seeds_total"]))
         and not _revised_since(claims[r["claim"]], str(exp.get("recorded") or ""))
@@ -122,13 +132,16 @@ def rejudge(paper: str) -> Path:
             "claim has no revision dated since it was kept; add one to its `revisions:` (date, old rule, why: e.g. "
             "the verdict rule changed) first"
         )
-    return _write_verdicts(paper, rows)
 
 
-def record_verdicts(paper: str) -> Path:
+def record_verdicts(paper: str, same: set[str] | frozenset[str] = frozenset()) -> Path:
     """Evaluate the paper's claims on its committed CSVs and write reproduced/verdicts.csv (the expected verdicts,
-    with the hash of each claim as it stood and the date)."""
-    return _write_verdicts(paper, _verdict_rows(paper, load_paper(paper_dir(paper))))
+    with the hash of each claim as it stood and the date). `same`: the artifacts whose kept CSV did not change,
+    on which a verdict may not move without a revision (refuse_unrevised_moves)."""
+    spec = load_paper(paper_dir(paper))
+    rows = _verdict_rows(paper, spec)
+    refuse_unrevised_moves(paper, spec, rows, _expected(paper_dir(paper)), set(same))
+    return _write_verdicts(paper, rows)
 
 
 def _verdict_rows(paper: str, spec: dict[str, Any]) -> list[dict[str, Any]]:

@@ -61,6 +61,8 @@ def keep(paper: str, force: bool = False, only: list[str] | None = None) -> list
     if not todo:
         return kept
     backup = {p: p.read_bytes() for p in [*kept, dst_dir / "verdicts.csv"] if p.exists()}
+    # an artifact whose CSV is byte for byte the kept one brings no new result: its claims' verdicts may not move
+    same = {n for n in todo if backup.get(dst_dir / f"{n}.csv") == (src_dir / f"{n}.csv").read_bytes()}
     with atomic_group() as files:  # every file of every kept artifact, or none
         for name in todo:
             for ext in KEPT:
@@ -70,7 +72,7 @@ def keep(paper: str, force: bool = False, only: list[str] | None = None) -> list
     from ganrepro.verdicts.check import record_verdicts
 
     try:
-        kept.append(record_verdicts(paper))
+        kept.append(record_verdicts(paper, same))
     except BaseException:
         with atomic_group() as files:
             for path in kept:
