@@ -117,13 +117,11 @@ def refuse_unrevised_moves(
     rewrite (`rejudge`, and `keep` of a byte-identical artifact)."""
     claims = {c["id"]: c for c in spec["claims"]}
     moved = [
-        f"{r['claim']} ({exp['verdict']} {_int(exp['seeds_holding'])}/{_int(exp['seeds_total'])} -> "
-        f"{r['verdict']} {_int(r['seeds_holding'])}/{_int(r['seeds_total'])})"
+        f"{r['claim']} ({_verdict_text(exp)} -> {_verdict_text(r)})"
         for r in rows
         if r["artifact"] in same
         and (exp := expected.get(r["claim"]))
-        and (exp["verdict"], _int(exp["seeds_holding"]), _int(exp["seeds_total"]))
-        != (r["verdict"], _int(r["seeds_holding"]), _int(r["seeds_total"]))
+        and _verdict_key(exp) != _verdict_key(r)
         and not _revised_since(claims[r["claim"]], str(exp.get("recorded") or ""))
     ]
     if moved:
@@ -211,19 +209,22 @@ def _at_start(paper: str, claim_id: str, prov: dict[str, Any] | None) -> dict[st
 def verdict_changes(paper: str, before: dict[str, dict[str, Any]]) -> list[str]:
     """One line per claim whose recorded verdict or seed count differs from `before` (recorded_verdicts taken
     earlier), e.g. 'fig2_x: preliminary 1/1 -> holds 3/3': what `keep` and `rejudge` changed."""
-    out = []
-    for cid, now in recorded_verdicts(paper).items():
-        old = before.get(cid)
-        new = (now["verdict"], _int(now["seeds_holding"]), _int(now["seeds_total"]))
-        if old is None or (old["verdict"], _int(old["seeds_holding"]), _int(old["seeds_total"])) != new:
-            was = f"{old['verdict']} {_seeds_short(old)}" if old is not None else "not recorded"
-            out.append(f"{cid}: {was} -> {now['verdict']} {_seeds_short(now)}".rstrip())
-    return out
+    return [
+        f"{cid}: {_verdict_text(old) if old is not None else 'not recorded'} -> {_verdict_text(now)}"
+        for cid, now in recorded_verdicts(paper).items()
+        if (old := before.get(cid)) is None or _verdict_key(old) != _verdict_key(now)
+    ]
 
 
-def _seeds_short(rec: dict[str, Any]) -> str:
-    n = _int(rec.get("seeds_total"))
-    return f"{_int(rec.get('seeds_holding'))}/{n}" if n else ""
+def _verdict_key(rec: dict[str, Any]) -> tuple[Any, int | None, int | None]:
+    """What a recorded verdict is: the verdict and its seed counts (the measured value may move within tolerance)."""
+    return rec["verdict"], _int(rec["seeds_holding"]), _int(rec["seeds_total"])
+
+
+def _verdict_text(rec: dict[str, Any]) -> str:
+    """'holds 3/3', or the verdict alone without training seeds."""
+    verdict, holding, total = _verdict_key(rec)
+    return f"{verdict} {holding}/{total}" if total else str(verdict)
 
 
 def recorded_verdicts(paper: str) -> dict[str, dict[str, Any]]:
