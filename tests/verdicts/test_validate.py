@@ -31,6 +31,15 @@ def test_validate_passes_on_the_repository(repo_copy, capsys):
     assert "claims whose every column exists" in capsys.readouterr().out
 
 
+def test_a_paper_folder_without_its_deviations_fails_validate(repo_copy, capsys):
+    dev = repo_copy / "paper_tables" / "wgan" / "DEVIATIONS.md"
+    text = dev.read_text()
+    dev.write_text("\n")
+    assert main(["validate"]) == 2 and "paper_tables/wgan/DEVIATIONS.md is missing or empty" in capsys.readouterr().err
+    dev.write_text(text)
+    assert main(["validate"]) == 0  # control
+
+
 def test_a_revised_claim_must_be_named_in_the_papers_deviations(repo_copy, capsys):
     rev = [{"date": "2026-12-06", "old": "target -0.4", "why": "a test"}]
     _edit(repo_copy, lambda s: _claim(s, FIG4).update(revisions=rev))

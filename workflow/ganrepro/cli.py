@@ -300,7 +300,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
     n = 0
     for scale in ("smoke", "paper"):  # a typo in a paper-scale-only setting must not wait for the cluster
         plan = build_plan({**cfg, "scale": scale})
-        n = validate_plan(plan)
+        n = validate_plan(plan, documents=True)
     print(
         f"config and {len(plan.papers)} paper spec(s) ({', '.join(plan.papers)}) are valid at smoke and paper scale: "
         f"{len(plan.artifacts())} artifacts, {n} claims whose every column exists"

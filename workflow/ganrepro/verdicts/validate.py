@@ -15,11 +15,17 @@ from ganrepro.core.errors import GanreproError
 from ganrepro.verdicts.expressions import claim_problems
 
 
-def validate_plan(plan: Any) -> int:
+def validate_plan(plan: Any, documents: bool = False) -> int:
     """Raise GanreproError on the first artifact or claim that cannot be built or judged; return the number of
-    claims checked."""
+    claims checked. With `documents` (`ganrepro validate`), each paper folder must also hold its DEVIATIONS.md."""
     n = 0
     for paper in plan.papers.values():
+        dev = paper.folder / "DEVIATIONS.md"
+        if documents and (not dev.is_file() or not dev.read_text(encoding="utf-8").strip()):
+            raise GanreproError(
+                f"{dev} is missing or empty: every paper folder writes down where it departs from the paper or fills "
+                "its gaps (README, adding a paper)"
+            )
         where = f"{paper.folder}/paper.yaml"
         cols = {name: columns_of(art) for name, art in paper.artifacts.items()}
         for claim in paper.spec["claims"]:
