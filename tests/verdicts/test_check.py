@@ -37,6 +37,14 @@ def test_passes_on_committed_results(wgan_copy, capsys):
     assert "wgan fig2_wgan_no_mode_collapse [committed, scale=paper]: inconclusive (" in out
     assert "wgan fig1_em_is_abs_theta [committed, scale=paper]: holds (" in out
     assert out.strip().endswith("check: ok (nothing fails)")
+    # a count per paper, from the same lines: every claim once
+    import re
+
+    summary = next(x for x in out.splitlines() if x.startswith("wgan [committed] verdicts: "))
+    counts = {v: int(n) for n, v in re.findall(r"(\d+) ([a-z ()]+?)(?:,|$)", summary.split(": ", 1)[1])}
+    claims = [x for x in out.splitlines() if x.startswith("wgan ") and (" [committed, " in x or " [committed]: " in x)]
+    assert sum(counts.values()) == len(claims) == 14
+    assert counts["holds"] == sum(": holds (" in x for x in claims)
 
 
 def test_fails_on_perturbed_copy(wgan_copy):

@@ -18,6 +18,7 @@ comparisons with published numbers whose protocol differs ("not comparable", wit
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -309,6 +310,7 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
         pub = published(folder)
         expected = _expected(folder)
         used_keys = set()
+        counts: dict[str, Counter[str]] = {label: Counter() for label in sources}
         for claim in spec["claims"]:
             tol = float(claim["check"].get("tolerance", 0))
             if claim["check"]["type"] == "published":
@@ -320,10 +322,12 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                 if r is None:
                     where = committed_dir(paper) if label == "committed" else fresh_dir(paper)
                     lines.append(f"{head}]: not run (no {(where / (claim['artifact'] + '.csv')).relative_to(root)})")
+                    counts[label]["not run"] += 1
                     continue
                 head = f"{head}, scale={r.scale}]"
                 res = judge(claim, r, pub)
                 v, detail = res["verdict"], res["detail"]
+                counts[label][v if r.comparable else "not comparable (smoke)"] += 1
                 if v == CANNOT_JUDGE:  # the claim does not fit its artifact: never a quiet "ok"
                     n_fail += 1
                     lines.append(f"{head}: CHECK FAILED: {v}: {detail}")
@@ -393,6 +397,8 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                 text = "; ".join(s for s in (detail, note) if s)
                 lines.append(f"{head}: {v} ({text})")
         n_fail += _figure_lines(paper, spec, lines)
+        for label, c in counts.items():  # a line per paper and source to read before the detail above
+            lines.append(f"{paper} [{label}] verdicts: " + ", ".join(f"{n} {v}" for v, n in c.most_common()))
         if pub is not None:
             lines.append(
                 f"{paper} published.csv: {len(pub)} published values, {len(used_keys & set(pub['key']))} "
