@@ -515,8 +515,8 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_parser(
             "check",
             help="judge every claim on committed (and fresh) results; exit 1 when a result no longer gives its "
-            "recorded verdict, a fresh one disagrees with it, or a claim fails with no verdict recorded (a recorded "
-            "'fails' is a result, not an error)",
+            "recorded verdict, a fresh one disagrees with it, a kept result has no recorded verdict, or a claim "
+            "changed after its result without a revision (a recorded 'fails' is a result, not an error)",
         )
     )
     p.add_argument("--paper", nargs="+", metavar="P", help="these papers (default: every folder in paper_tables/)")
