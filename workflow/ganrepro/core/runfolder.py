@@ -63,15 +63,22 @@ def read_csv(path: Path, fix: str, columns: tuple[str, ...] = (), allow_empty: b
     return df
 
 
+def _tail_lines(path: Path) -> list[str] | None:
+    """The lines of a file's last 4 KiB (a status view never reads a whole log); None when it cannot be read."""
+    try:
+        with path.open("rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 4096))
+            return f.read().decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return None
+
+
 def _last_logged_iteration(losses: Path) -> int | None:
     """The iteration of losses.csv's last row, reading only the file's end (the engine rewrites the file at each
     checkpoint, so this is the checkpoint's iteration); None when the file is absent, empty or not ours."""
-    try:
-        with losses.open("rb") as f:
-            f.seek(0, 2)
-            f.seek(max(0, f.tell() - 4096))
-            lines = f.read().decode("utf-8", "replace").strip().splitlines()
-    except OSError:
+    lines = _tail_lines(losses)
+    if lines is None:
         return None
     try:
         return int(lines[-1].split(",", 1)[0]) if len(lines) > 1 else None
@@ -84,13 +91,10 @@ def _last_progress(log: Path | None) -> str:
     engine prints every 10%, or where it resumed), '' when there is none."""
     from datetime import datetime
 
-    if log is None:
+    lines = _tail_lines(log) if log is not None else None
+    if not lines:
         return ""
     try:
-        with log.open("rb") as f:
-            f.seek(0, 2)
-            f.seek(max(0, f.tell() - 4096))
-            lines = f.read().decode("utf-8", "replace").strip().splitlines()
         when = datetime.fromtimestamp(log.stat().st_mtime).astimezone().strftime("%H:%M")
     except OSError:
         return ""
