@@ -49,3 +49,23 @@ def test_a_terminal_gets_a_tqdm_bar_and_disabled_progress_writes_nothing():
     quiet_tty = Terminal()
     list(progress(range(5), enabled=False, file=quiet_tty))
     assert quiet_tty.getvalue() == ""
+
+
+def test_the_rate_and_time_left_follow_the_latest_stretch_not_the_whole_run():
+    """A job that ran slowly (paused, or sharing its node) and then fast: the time left comes from the fast
+    stretch. Control: at a steady pace the recent and overall rates agree."""
+    now = [0.0]
+    log = io.StringIO()
+    bar = LogProgress(total=100, desc="run", file=log, clock=lambda: now[0])
+    for seconds in [10.0] * 10 + [1.0] * 10:  # 10 its at 0.1 it/s, then 10 at 1 it/s
+        now[0] += seconds
+        bar.update(1)
+    last = log.getvalue().splitlines()[-1]
+    assert last.startswith("run: 20% 20/100 it") and "1.00 it/s" in last and "about 01:20 left" in last, last
+    steady, now[0] = io.StringIO(), 0.0
+    bar = LogProgress(total=100, desc="run", file=steady, clock=lambda: now[0])
+    for _ in range(20):
+        now[0] += 2.0
+        bar.update(1)
+    lines = steady.getvalue().splitlines()
+    assert all("0.50 it/s" in line for line in lines) and "about 02:40 left" in lines[-1], lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 STEP = 10  # percent of the total between two log lines
@@ -32,13 +32,15 @@ class LogProgress:
         unit_scale: bool = False,
         enabled: bool = True,
         file: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if total is None and iterable is not None and hasattr(iterable, "__len__"):
             total = len(iterable)  # type: ignore[arg-type]
         self.iterable, self.total, self.desc, self.unit, self.unit_scale = iterable, total, desc, unit, unit_scale
         self.n = self.start = initial
-        self.enabled, self.file = enabled, file
-        self.t0 = time.monotonic()
+        self.enabled, self.file, self.clock = enabled, file, clock
+        self.t0 = self.t_last = clock()
+        self.n_last = initial
         self.shown = self._pct() // STEP * STEP  # a resumed loop starts counting at its own 10% mark
         self.closed = False
         if initial and total:  # where a resumed loop took up, before its first 10% line (minutes away, or hours)
@@ -57,8 +59,13 @@ class LogProgress:
             return
         from tqdm import tqdm
 
-        elapsed = time.monotonic() - self.t0
-        rate = (self.n - self.start) / elapsed if elapsed > 0 else 0.0
+        now = self.clock()
+        elapsed, recent = now - self.t0, now - self.t_last
+        # The rate since the previous line, not since the start: a job that shared its node, was paused or
+        # changed speed gets a time left from how fast it goes now.
+        rate = (self.n - self.n_last) / recent if recent > 0 and self.n > self.n_last else 0.0
+        if timing:
+            self.t_last, self.n_last = now, self.n
         of = f"/{self._amount(self.total)}" if self.total else ""
         left = (self.total - self.n) / rate if self.total and rate > 0 else None
         eta = f", about {tqdm.format_interval(left)} left" if left else ""
