@@ -65,25 +65,12 @@ def _versions() -> dict[str, str]:
 
 def _provenance(device: str) -> dict[str, Any]:
     hw = {f"hw_{k}": v for k, v in hardware().items() if k not in ("python", "torch", "torch_threads")}
-    hw["hw_cpu_model"] = _cpu_model()
     return {
         "device": device,
         **hw,
         "git_commit": git_commit(),
         **{f"version_{k}": v for k, v in _versions().items()},
     }
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
 
 
 def _case_setup(preset: str, device: str, tiny: bool, foreach: bool | None):

@@ -27,6 +27,18 @@ def git_commit(root: Path | None = None) -> str:
         return "unknown"
 
 
+def cpu_model() -> str:
+    """The processor's name (Linux /proc/cpuinfo), so two timings or two results can be told apart by the CPU
+    they ran on: `platform.processor()` says only "x86_64" on Linux. Falls back to that elsewhere."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def hardware(load_torch: bool = True) -> dict[str, Any]:
     """Where a result was computed. ``load_torch=False`` (a job that ran no torch code, e.g. most artifacts): when
     torch is not imported yet, record its installed version without importing it (the import alone costs ~2.5 s
@@ -42,6 +54,7 @@ def hardware(load_torch: bool = True) -> dict[str, Any]:
             "host": platform.node(),
             "cpu": platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count(),
+            "cpu_model": cpu_model(),
             "python": platform.python_version(),
             "torch": torch_version,
         }
@@ -51,6 +64,7 @@ def hardware(load_torch: bool = True) -> dict[str, Any]:
         "host": platform.node(),
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model(),
         "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(),
         "torch": torch.__version__,

@@ -277,7 +277,9 @@ def _provenance(line: Line) -> str:
     if cpu:
         hours.append(f"{sum(r['wall_time_s'] for r in cpu) / 3600:.2f} CPU-h")
     hw = prov.get("hardware", {})
-    hw_txt = hw.get("gpu") or f"{hw.get('cpu', '?')} x{hw.get('cpu_count', '?')}"
+    # The machine that drew the artifact, which need not be the one that trained its runs (each run's
+    # status.json records its own): so the two are said apart.
+    hw_txt = hw.get("gpu") or f"{hw.get('cpu_model') or hw.get('cpu', '?')} x{hw.get('cpu_count', '?')}"
     hashes = sorted({r["run_id"].rsplit("-", 1)[-1] for r in runs})
     cfg = ", ".join(hashes[:4]) + (f" +{len(hashes) - 4}" if len(hashes) > 4 else "")
     weights = str(prov.get("weights", "not used"))
@@ -290,7 +292,8 @@ def _provenance(line: Line) -> str:
         f"weights: {html.escape(weights if len(weights) < 60 else weights[:57] + '...')}",
         f"git {html.escape(prov['git_commit'][:10])}",
         f"run configs {html.escape(cfg or 'n/a')}",
-        f"{html.escape(hw_txt)}, training {' + '.join(hours) or 'n/a'}",
+        f"training {' + '.join(hours) or 'n/a'}",
+        f"drawn on {html.escape(hw_txt)}",
     ]
     return "<small>" + " &middot; ".join(items) + "</small>"
 
