@@ -35,8 +35,8 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("repo")
     runs = {"clip": [], "boom": []}
     for key, cfg in [
-        ("clip", tiny_run_config(seed=0)),
-        ("clip", tiny_run_config(seed=1)),
+        ("clip", {**tiny_run_config(seed=0), "activation_gradnorm": True}),
+        ("clip", {**tiny_run_config(seed=1), "activation_gradnorm": True}),
         ("boom", _diverging_config()),
     ]:
         run = Run(paper="t", key=key, seed=cfg["seed"], config=cfg, run_id=run_id(cfg))
@@ -232,24 +232,37 @@ def json_state_dict(run):
     return torch.load(snap, weights_only=True)["D"]
 
 
-def test_gradnorm_by_layer(env, tmp_path):
-    df, _ = _build(env, "gradnorm_by_layer", tmp_path, last_rows=3)
+@pytest.mark.parametrize("gradient_of, prefix", [("weights", "gradnorm_D."), ("activations", "actgradnorm_D.")])
+def test_gradnorm_by_layer(env, tmp_path, gradient_of, prefix):
+    env = {"clip": env["clip"]}  # the runs that logged both; the diverged one is below
+    df, _ = _build(env, "gradnorm_by_layer", tmp_path, last_rows=3, gradient_of=gradient_of)
     assert {"run", "method", "seed", "layer_index", "param", "gradnorm", "n_rows"} <= set(df.columns)
     r0 = env["clip"][0]
     full = pd.read_csv(r0.dir / "losses.csv")
-    gcols = [c for c in full.columns if c.startswith("gradnorm_D.")]
+    gcols = [c for c in full.columns if c.startswith(prefix)]
+    assert gcols
     g = df[(df.run == "clip") & (df.seed == 0)].sort_values("layer_index")
     assert g.layer_index.tolist() == list(range(1, len(gcols) + 1))
-    assert g.param.tolist() == [c.removeprefix("gradnorm_D.") for c in gcols]
+    assert g.param.tolist() == [c.removeprefix(prefix) for c in gcols]
     np.testing.assert_allclose(g.gradnorm, full[gcols].tail(3).mean().to_numpy())
     assert (g.n_rows == 3).all() and (g.iteration_to == 20).all()
-    boom = df[df.run == "boom"]  # diverged: only rows with finite gradient norms count, never an error
-    bl = pd.read_csv(env["boom"][0].dir / "losses.csv")
-    assert len(boom) == len(gcols) and (boom.status == "diverged").all()
-    assert (boom.n_rows == np.isfinite(bl[gcols]).all(axis=1).sum()).all()
     (r0.dir / "losses.csv").unlink()
     with pytest.raises(GanreproError, match=str(r0.dir / "losses.csv")):
-        _build(env, "gradnorm_by_layer", tmp_path)
+        _build(env, "gradnorm_by_layer", tmp_path, gradient_of=gradient_of)
+
+
+def test_gradnorm_by_layer_of_weights_skips_a_diverged_runs_non_finite_rows(env, tmp_path):
+    df, _ = _build({"boom": env["boom"]}, "gradnorm_by_layer", tmp_path, last_rows=3, gradient_of="weights")
+    bl = pd.read_csv(env["boom"][0].dir / "losses.csv")
+    gcols = [c for c in bl.columns if c.startswith("gradnorm_D.")]
+    assert len(df) == len(gcols) and (df.status == "diverged").all()  # never an error
+    assert (df.n_rows == np.isfinite(bl[gcols]).all(axis=1).sum()).all()
+
+
+def test_gradnorm_by_layer_of_activations_needs_runs_that_logged_them(env, tmp_path):
+    """The boom run did not set activation_gradnorm: the error names its losses.csv and the fix."""
+    with pytest.raises(GanreproError, match="activation_gradnorm: true"):
+        _build({"boom": env["boom"]}, "gradnorm_by_layer", tmp_path)
 
 
 def test_divergence_summary(env, tmp_path):
@@ -355,7 +368,7 @@ def test_figures_of_stand_in_runs_say_so_in_their_title(env, tmp_path, monkeypat
         ("loss_curve", {"columns": ["loss_D"]}),
         ("sample_grid", {}),
         ("weight_histogram", {"bins": 20}),
-        ("gradnorm_by_layer", {"last_rows": 3}),
+        ("gradnorm_by_layer", {"last_rows": 3, "gradient_of": "weights"}),
     )
 
     def titles():

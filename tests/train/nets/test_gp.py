@@ -33,7 +33,7 @@ def test_param_counts_match_reference(name: str, expected: int) -> None:
     "name, bn_default, bn_params",
     [
         # BN adds scale + offset per normalised feature/channel
-        ("gp_mnist_g", False, 2 * 4096),  # after the Linear (4*4*4*64 features), 'wgan' mode
+        ("gp_mnist_g", False, 2 * (4096 + 128 + 64)),  # Linear (4*4*4*64 features) + two hidden deconvs, 'wgan' mode
         ("gp_mnist_d", False, 2 * (128 + 256)),  # after convs 2 and 3, 'wgan' mode
         ("gp_cifar_g", True, 2 * (8192 + 256 + 128)),  # Linear + two hidden deconvs, all modes
         ("gp_cifar_d", False, 2 * (256 + 512)),  # after convs 2 and 3, every mode but wgan-gp

@@ -14,7 +14,10 @@ from ganrepro.core.errors import GanreproError
 
 @kind(
     "gradnorm_by_layer",
-    params={"last_rows": {"type": "integer", "minimum": 1, "default": 10}},
+    params={
+        "last_rows": {"type": "integer", "minimum": 1, "default": 10},
+        "gradient_of": {"enum": ["activations", "weights"], "default": "activations"},
+    },
     columns=[
         *IDENT,
         "layer_index",
@@ -27,12 +30,16 @@ from ganrepro.core.errors import GanreproError
     ],
 )
 def gradnorm_by_layer(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
-    """Critic gradient norm per layer depth (Purdue Fig. 5, WGAN-GP Fig. 1b) from losses.csv's
-    `gradnorm_D.<param>` columns (L2 norm of the last critic step's gradient per weight tensor).
+    """Critic gradient norm per layer depth (Purdue Fig. 5, WGAN-GP Fig. 1b) from losses.csv.
 
-    Params: `last_rows` (default 10): the mean over the last that many log rows whose gradient norms are all
-    finite (a diverged run's NaN/Inf rows are skipped), 1 = the last such row. Layers are numbered from 1 (the
-    tensor nearest the critic's input) in the order of the columns, which is the module order.
+    Params: `gradient_of` (default `activations`, the quantity of WGAN-GP §3.2): `activations` reads the
+    `actgradnorm_D.<module>` columns (gradient of the critic's loss with respect to each activation layer's output,
+    logged by runs that set `activation_gradnorm: true`); `weights` reads `gradnorm_D.<param>` (the last critic
+    step's gradient per weight tensor: the gradient with respect to the activations times the layer's input, so a
+    profile over depth differs from the paper's). `last_rows` (default 10): the mean over the last that many log
+    rows whose gradient norms are all finite (a diverged run's NaN/Inf rows are skipped), 1 = the last such row.
+    Layers are numbered from 1 (the layer or tensor nearest the critic's input) in the order of the columns, which
+    is the module order.
     CSV: run, method, seed, run_id, layer_index, param, gradnorm, iteration_from, iteration_to, n_rows, status.
     Plot: gradient norm (log scale) vs layer index, mean over seeds per run key (band: min-max over seeds).
     """
@@ -40,17 +47,18 @@ def gradnorm_by_layer(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
 
     p = params_of(art)
     last = p["last_rows"]
+    prefix, flag = {
+        "activations": ("actgradnorm_D.", "set `activation_gradnorm: true` on the run in paper.yaml and retrain it"),
+        "weights": ("gradnorm_D.", "rerun it with this version of the engine"),
+    }[p["gradient_of"]]
     rows = []
     for key, runs in art.runs.items():
         for r in runs:
             st = status_of(r)
             df = losses(r)
-            gcols = [c for c in df.columns if c.startswith("gradnorm_D.")]
+            gcols = [c for c in df.columns if c.startswith(prefix)]
             if not gcols:
-                raise GanreproError(
-                    f"{r.dir / 'losses.csv'} has no gradnorm_D.* columns (run {r.run_id}); "
-                    "rerun it with this version of the engine"
-                )
+                raise GanreproError(f"{r.dir / 'losses.csv'} has no {prefix}* columns (run {r.run_id}); {flag}")
             vals = df[gcols].apply(finite_values)
             ok = vals.notna().all(axis=1)
             tail = vals[ok].tail(last)
@@ -60,7 +68,7 @@ def gradnorm_by_layer(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
                     {
                         **ident(key, r),
                         "layer_index": i + 1,
-                        "param": c.removeprefix("gradnorm_D."),
+                        "param": c.removeprefix(prefix),
                         "gradnorm": float(tail[c].mean()) if len(tail) else np.nan,
                         "iteration_from": int(its.min()) if len(its) else np.nan,
                         "iteration_to": int(its.max()) if len(its) else np.nan,
@@ -79,7 +87,7 @@ def gradnorm_by_layer(art: Any) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
             ax.fill_between(agg["layer_index"], agg["min"], agg["max"], color=colour[key], alpha=0.15)
     ax.set_yscale("log")
     ax.set_xlabel("critic layer (1 = input side)")
-    ax.set_ylabel("gradient norm")
+    ax.set_ylabel(f"gradient norm w.r.t. {p['gradient_of']}")
     ax.legend(fontsize=8)
     ax.set_title(f"{art.spec.get('title', art.name)} (mean of last {last} finite log rows)", fontsize=9)
     return out, fig, {}

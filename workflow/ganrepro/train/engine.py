@@ -4,6 +4,7 @@ Run folder layout (results/runs/<run_id>/):
   config.json        resolved config (its hash is in the folder name)
   losses.csv         one row every `log_every` G iterations: the method's losses (last critic step and the G step)
                      plus diagnostics: the L2 norm of the critic's gradient per weight tensor (`gradnorm_D.<name>`)
+                     and, when the run sets `activation_gradnorm`, per activation layer (`actgradnorm_D.<module>`)
   snapshots/it_XXXXXXX.pt   G and D weights at every `snapshot_every` iterations and at the end
   samples/it_XXXXXXX.png    a sample grid (images) or scatter plot (2-D toys) from one fixed noise batch
   hist/it_XXXXXXX.csv       histograms of every critic parameter tensor at the same iterations
@@ -244,6 +245,44 @@ def _log_row(done: int, logs: dict[str, torch.Tensor], D: nn.Module) -> dict[str
     return {"iteration": done, **dict(zip(names, numbers, strict=True))}
 
 
+ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.Tanh, nn.Sigmoid)
+
+
+def activation_gradnorms(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+    """L2 norm of the gradient of the critic's Wasserstein loss, mean D(fake) - mean D(real), with respect to the
+    output of each activation module of D, over the real and the fake pass together (WGAN-GP paper §3.2, Fig. 1b:
+    "the norm of the gradient of the critic loss with respect to successive layers of activations"). Keys
+    `actgradnorm_D.<module name>` in module order (input side first).
+
+    Read-only: it touches no parameter's .grad, draws no random number and restores BN running statistics, so a
+    run trains bitwise as without it (tests/train/test_engine.py)."""
+    names = {m: n for n, m in D.named_modules() if isinstance(m, ACTIVATIONS)}
+    if not names:
+        raise GanreproError(f"activation_gradnorm: the critic {type(D).__name__} has no activation modules to hook")
+    acts: list[tuple[str, torch.Tensor]] = []
+    hooks = [m.register_forward_hook(lambda mod, _inp, out: acts.append((names[mod], out))) for m in names]
+    buffers = {k: v.clone() for k, v in D.named_buffers()}
+    try:
+        with torch.enable_grad():
+            # inputs that require grad give every activation a graph even while D's weights are frozen (G step)
+            loss = D(fake.detach().requires_grad_(True)).mean() - D(real.detach().requires_grad_(True)).mean()
+            grads = torch.autograd.grad(loss, [a for _, a in acts], allow_unused=True)
+    finally:
+        for h in hooks:
+            h.remove()
+        with torch.no_grad():
+            for k, v in D.named_buffers():
+                v.copy_(buffers[k])
+    squares: dict[str, torch.Tensor] = {}
+    for (name, a), g in zip(acts, grads, strict=True):
+        sq = (
+            g.detach().double().pow(2).sum() if g is not None else torch.zeros((), dtype=torch.float64, device=a.device)
+        )
+        squares[name] = squares[name] + sq if name in squares else sq
+    values = torch.stack(list(squares.values())).sqrt().cpu().tolist()  # one host sync
+    return {f"actgradnorm_D.{n}": v for n, v in zip(squares, values, strict=True)}
+
+
 def _divergence(row: dict[str, float], bound: float, G: nn.Module, D: nn.Module) -> str | None:
     """Why this log row means the run diverged, or None. Checked only at log iterations (no per-step sync)."""
     for k, v in row.items():
@@ -336,6 +375,20 @@ def train(
     n_grid = GRID_SIZE if isinstance(sampler, data.IndexedSampler) else TOY_POINTS  # image datasets are indexed
     fixed_z = method.noise(n_grid, generator=grid_gen)
     bn_mode = cfg["sample_bn_mode"]  # resolved configs always hold both (spec.config.run_defaults)
+    diagnostic = None
+    if cfg.get("activation_gradnorm"):
+        # one fixed real batch (a second sampler, its own seed) and one fixed noise batch, so the diagnostic never
+        # draws from the training streams; recreated identically on resume
+        diag_real = data.build(ds_name, seed=cfg["seed"] + 3_000_017, **ds_kw).sample(cfg["batch_size"]).to(device)
+        diag_z = method.noise(
+            cfg["batch_size"], generator=torch.Generator(device=device).manual_seed(cfg["seed"] + 3_000_017)
+        )
+
+        def diagnostic() -> dict[str, float]:
+            with sampling_mode(G, bn_mode):
+                fake = G(diag_z)
+            return activation_gradnorms(D, diag_real, fake)
+
     bound = float(cfg["divergence_bound"])
     value_range = getattr(sampler, "value_range", (-1.0, 1.0))
 
@@ -402,6 +455,8 @@ def train(
             done = it + 1
             if done % cfg["log_every"] == 0 or done == total:
                 row = _log_row(done, logs, D)
+                if diagnostic is not None:
+                    row.update(diagnostic())
                 reason = _divergence(row, bound, G, D)
                 if reason:
                     status, diverged_at = "diverged", done

@@ -82,7 +82,8 @@ class GPMNISTGenerator(nn.Module):
     """GP gan_mnist.py Generator (DIM = `width` 64, 128-d noise): Linear -> 4*DIM x 4x4, deconvs to 8
     (crop 7), 14, 28; ReLU; sigmoid output in [0, 1] (GP does not rescale MNIST).
 
-    `bn`: BN after the Linear, which the reference has only in MODE 'wgan' (default False = wgan-gp).
+    `bn`: BN after the Linear and after each of the two hidden deconvs (Generator.BN1, BN2, BN3; BN2 normalises
+    the 8x8 map before the crop), which the reference has only in MODE 'wgan' (default False = wgan-gp).
     """
 
     def __init__(
@@ -94,8 +95,14 @@ class GPMNISTGenerator(nn.Module):
         self.fc = nn.Sequential(
             nn.Linear(nz, 4 * 4 * 4 * width), *([nn.BatchNorm1d(4 * 4 * 4 * width)] if bn else []), nn.ReLU()
         )
-        self.up1 = nn.Sequential(_deconv(4 * width, 2 * width), nn.ReLU())
-        self.up2 = nn.Sequential(_deconv(2 * width, width), nn.ReLU(), _deconv(width, channels), nn.Sigmoid())
+
+        def norm(c: int) -> list[nn.Module]:
+            return [nn.BatchNorm2d(c)] if bn else []
+
+        self.up1 = nn.Sequential(_deconv(4 * width, 2 * width), *norm(2 * width), nn.ReLU())
+        self.up2 = nn.Sequential(
+            _deconv(2 * width, width), *norm(width), nn.ReLU(), _deconv(width, channels), nn.Sigmoid()
+        )
         _tflib_init_(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
