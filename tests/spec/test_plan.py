@@ -112,6 +112,7 @@ def test_committed_results_name_runs_the_plan_still_has():
         ({"log_every": 0}, "log_every"),  # used to crash with "internal error"
         ({"iteratons": 20}, "iteratons"),  # a misspelling used to turn a smoke run into a paper-length one
         ({"divergence_bound": float("nan")}, "divergence_bound"),  # NaN used to switch the bound off
+        ({"activation_gradnorm": "yes"}, "activation_gradnorm"),  # a string is not a switch
         ({"method_config": {"optimizer_D": {"lr": float("inf")}}}, "optimizer_D.lr"),
     ],
 )
