@@ -32,8 +32,8 @@ def test_passes_on_committed_results(wgan_copy, capsys):
     shutil.copytree(ROOT / purdue, wgan_copy / purdue)
     assert main(["check", "--committed-only"]) == 0
     out = capsys.readouterr().out
-    # honest reproduction failures and mixed seeds are recorded in verdicts.csv and do not break CI
-    assert "wgangp_purdue fig5_clip_0p01_gradients_vanish [committed, scale=paper]: fails (" in out
+    # mixed seeds are recorded in verdicts.csv and do not break CI (a recorded "fails": the next test)
+    assert "wgangp_purdue fig5_clip_0p01_gradients_vanish [committed, scale=paper]: holds (" in out
     assert "wgan fig2_wgan_no_mode_collapse [committed, scale=paper]: inconclusive (" in out
     assert "wgan fig1_em_is_abs_theta [committed, scale=paper]: holds (" in out
     assert out.strip().endswith("check: ok (nothing fails)")
@@ -45,6 +45,25 @@ def test_passes_on_committed_results(wgan_copy, capsys):
     claims = [x for x in out.splitlines() if x.startswith("wgan ") and (" [committed, " in x or " [committed]: " in x)]
     assert sum(counts.values()) == len(claims) == 14
     assert counts["holds"] == sum(": holds (" in x for x in claims)
+
+
+def test_a_recorded_fails_is_a_result_not_a_check_failure(wgan_copy, capsys):
+    """No committed result fails today, so one is made: a fig1 whose EM distance is off by 1 is kept (its verdict,
+    fails, is recorded) and check passes on it. Control: the same file without keeping it fails check."""
+    _fresh(wgan_copy, "paper")
+    assert check(["wgan"])[0] == 1  # control: a fresh result that disagrees with the recorded holds
+    src, dst = ROOT / "paper_tables" / "wgan" / "reproduced", wgan_copy / "results" / "paper_tables" / "wgan"
+    shutil.copy(src / "fig1.png", dst / "fig1.png")  # keep takes a whole artifact, as built
+    prov = json.loads((dst / "fig1.provenance.json").read_text())
+    prov["files_sha256"]["csv"] = hashlib.sha256((dst / "fig1.csv").read_bytes()).hexdigest()
+    (dst / "fig1.provenance.json").write_text(json.dumps(prov))
+    assert main(["keep", "wgan", "fig1"]) == 0
+    capsys.readouterr()
+    shutil.rmtree(wgan_copy / "results")
+    assert main(["check", "--committed-only"]) == 0
+    out = capsys.readouterr().out
+    assert "wgan fig1_em_is_abs_theta [committed, scale=paper]: fails (" in out
+    assert out.strip().endswith("check: ok (nothing fails)")
 
 
 def test_fails_on_perturbed_copy(wgan_copy):
