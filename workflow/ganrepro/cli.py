@@ -19,6 +19,8 @@ EPILOG = """examples:
   ganrepro artifact wgan fig2                rebuild one artifact from finished runs
   ganrepro report                            write results/report/index.html
   ganrepro keep wgan                         copy paper-scale artifacts into paper_tables/wgan/reproduced/
+  ganrepro keep-runs wgan --config scale=paper     keep finished paper-scale runs (seeds add up over machines)
+  ganrepro restore-runs wgan --config scale=paper  put kept runs back into results/runs/ before snakemake
   ganrepro check --committed-only            judge the claims on the committed results (exit 1 if any fails)
   ganrepro prefetch --config allow_download=true   download + verify the datasets the plan needs (login node)
 The whole pipeline is normally driven by `snakemake --cores N` from the repository root."""
@@ -214,6 +216,30 @@ def cmd_keep(args: argparse.Namespace) -> None:
     for p in keep(args.paper, force=args.force, only=args.artifacts):
         print(f"kept {p}")
     _print_changes(verdict_changes(args.paper, before))
+
+
+def cmd_keep_runs(args: argparse.Namespace) -> None:
+    from ganrepro.verdicts.keep_runs import keep_runs, kept_runs_dir
+
+    _, plan = _plan(args, args.paper)
+    kept, waiting = keep_runs(plan, args.paper)
+    print(f"kept {len(kept)} finished run(s) in {kept_runs_dir(args.paper)}")
+    for rid in kept:
+        print(f"  {rid}")
+    for line in waiting:
+        print(f"  not kept: {line}")
+
+
+def cmd_restore_runs(args: argparse.Namespace) -> None:
+    from ganrepro.verdicts.keep_runs import restore_runs
+
+    _, plan = _plan(args, args.paper)
+    restored, left = restore_runs(plan, args.paper)
+    print(f"restored {len(restored)} kept run(s) into results/runs/")
+    for rid in restored:
+        print(f"  {rid}")
+    for line in left:
+        print(f"  left: {line}")
 
 
 def cmd_rejudge(args: argparse.Namespace) -> None:
@@ -471,6 +497,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("artifacts", nargs="*", help="only these artifacts (default: all the paper declares)")
     p.add_argument("--force", action="store_true", help="skip artifacts that have not been built")
     p.set_defaults(fn=cmd_keep)
+    p = with_config(
+        sub.add_parser(
+            "keep-runs",
+            help="copy a paper's finished paper-scale runs (without checkpoints and snapshots) into "
+            "paper_tables/<paper>/reproduced/runs/, so that seeds trained on different machines add up",
+        )
+    )
+    p.add_argument("paper")
+    p.set_defaults(fn=cmd_keep_runs)
+    p = with_config(
+        sub.add_parser(
+            "restore-runs",
+            help="verify a paper's kept runs and copy them into results/runs/ where the run has no result yet "
+            "(the DAG then trains only the missing runs)",
+        )
+    )
+    p.add_argument("paper")
+    p.set_defaults(fn=cmd_restore_runs)
     p = sub.add_parser(
         "bench",
         help="time training (ganrepro vs a reference-style loop) and DAG planning; results/bench/*.csv",
