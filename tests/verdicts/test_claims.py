@@ -377,3 +377,27 @@ def test_the_control_is_judged_per_seed_and_a_tied_seed_is_inconclusive():
     # two seeds, one tied: still fewer than 3 seeds, so preliminary
     res = evaluate(_no_later_claim(), pd.concat([_curves(*earlier, (0,)), _curves(*tied, (1,))]))
     assert res["verdict"] == "preliminary" and "3 judged seeds needed" in res["detail"]
+
+
+def test_each_seed_is_judged_at_its_own_last_snapshot_when_one_diverged_early():
+    # seed 1 diverged after 2 snapshots: "its last" must be its iteration 2, not the other seeds' iteration 4
+    rows = [(s, it, v) for s in (0, 2) for it, v in ((2, 3.0), (4, 6.0))] + [(1, 2, 5.5)]
+    df = pd.DataFrame(rows, columns=["seed", "iteration", "value"]).assign(run="r")
+    where = "run == 'r' and iteration == iteration.groupby(run).transform('max')"
+    c = _claim({"type": "threshold", "where": where, "value": "value", "agg": "mean", "op": ">=", "target": 5.0})
+    r = evaluate(c, df)
+    assert r["verdict"] == "holds" and (r["seeds_holding"], r["seeds_total"]) == (3, 3)
+    assert sorted(r["seed_measured"]) == [5.5, 6.0, 6.0]
+    # control: the diverged seed's last value below the target fails that seed (were it dropped, 2/2 would hold)
+    df.loc[df["seed"] == 1, "value"] = 4.0
+    r = evaluate(c, df)
+    assert r["verdict"] == "inconclusive" and (r["seeds_holding"], r["seeds_total"]) == (2, 3)
+    # a seed with no row the check reads (it diverged before the iteration a claim names) is not judged, and
+    # counts: the claim was not shown on every seed, so 2 judged seeds are preliminary, never "holds"
+    df.loc[df["seed"] == 1, "value"] = 5.5
+    at4 = _claim(
+        {"type": "threshold", "where": "iteration == 4", "value": "value", "agg": "mean", "op": ">=", "target": 5}
+    )
+    r = evaluate(at4, df)
+    assert r["verdict"] == "preliminary" and (r["seeds_holding"], r["seeds_total"]) == (2, 3)
+    assert "not judged in 1/3" in r["detail"]

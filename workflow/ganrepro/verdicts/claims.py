@@ -549,8 +549,10 @@ def _judge(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataFra
     out.update(measured=x, reference=target, aggregate_verdict=verdict)
     if verdict == "not run":
         return {**out, "verdict": verdict, "detail": why}
-    sel = _selected(check, df)
-    seeds = sorted(sel["seed"].dropna().unique().tolist()) if "seed" in sel.columns else []
+    # every seed of the artifact counts, judged on its own rows; seeds taken from the pooled selection would drop a
+    # seed that diverged early (its last iteration is not the pooled last), and a seed with no row the check reads
+    # is one where the claim was not shown ("not judged"), not one to leave out
+    seeds = sorted(df["seed"].dropna().unique().tolist()) if "seed" in df.columns else []
     if len(seeds) <= 1:
         out.update(seed_measured=[x], seed_reference=[target])
         detail = ""
