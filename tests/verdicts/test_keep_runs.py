@@ -151,3 +151,16 @@ def test_keep_runs_keeps_paper_scale_only_and_the_cli_says_what_it_did(repo_copy
     subprocess.run(["rm", "-r", str(run.dir)], check=True)
     assert main(["restore-runs", PAPER, "--config", "scale=paper", "seeds=[0,1,2]"]) == 0
     assert "restored 1 kept run(s)" in capsys.readouterr().out and (run.dir / "status.json").exists()
+
+
+def test_check_verifies_kept_runs_and_fails_on_a_damaged_one(repo_copy):
+    from ganrepro.verdicts.check import check
+
+    plan = _plan()
+    run = _finish(plan)
+    keep_runs(plan, PAPER)
+    code, lines = check([PAPER], committed_only=True)
+    assert code == 0 and any(f"kept run {run.run_id}: verified" in ln for ln in lines)
+    (kept_runs_dir(PAPER) / run.run_id / "status.json").write_text('{"status": "completed", "forged": true}')
+    code, lines = check([PAPER], committed_only=True)
+    assert code == 1 and any(f"kept run {run.run_id}: CHECK FAILED" in ln and "status.json" in ln for ln in lines)

@@ -295,6 +295,20 @@ def _figure_lines(paper: str, spec: dict[str, Any], lines: list[str]) -> int:
     return n_fail
 
 
+def _kept_run_lines(paper: str, lines: list[str]) -> int:
+    """One line per kept run (`ganrepro keep-runs`): verified, or what is wrong with it; returns the failures."""
+    from ganrepro.verdicts.keep_runs import verify_kept
+
+    n_fail = 0
+    for rid, problem in verify_kept(paper):
+        if problem:
+            n_fail += 1
+            lines.append(f"{paper} kept run {rid}: CHECK FAILED: {problem}")
+        else:
+            lines.append(f"{paper} kept run {rid}: verified (bytes match its manifest, config matches the plan)")
+    return n_fail
+
+
 def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[str]]:
     """Return (exit code, lines): 0 when nothing fails, 1 otherwise (module docstring)."""
     root = repo_root()
@@ -397,6 +411,7 @@ def check(papers: list[str], committed_only: bool = False) -> tuple[int, list[st
                 text = "; ".join(s for s in (detail, note) if s)
                 lines.append(f"{head}: {v} ({text})")
         n_fail += _figure_lines(paper, spec, lines)
+        n_fail += _kept_run_lines(paper, lines)
         for label, c in counts.items():  # a line per paper and source to read before the detail above
             lines.append(f"{paper} [{label}] verdicts: " + ", ".join(f"{n} {v}" for v, n in c.most_common()))
         if pub is not None:

@@ -120,6 +120,8 @@ def keep_runs(plan: Plan, paper: str) -> tuple[list[str], list[str]]:
 def _verified(folder: Path, runs: dict[str, Any], fix: str) -> list[Path]:
     """The files of a kept run, after checking its manifest, the bytes and that the plan still has its config."""
     rid = folder.name
+    if not (folder / MANIFEST).is_file():
+        raise GanreproError(f"{folder}: no {MANIFEST}, so its bytes cannot be verified; {fix}")
     manifest = read_json(folder / MANIFEST, fix)
     files = manifest.get("files")
     if manifest.get("run_id") != rid or not isinstance(files, dict) or not files:
@@ -147,6 +149,34 @@ def _verified(folder: Path, runs: dict[str, Any], fix: str) -> list[Path]:
     return [Path(rel) for rel in files]
 
 
+FIX = "keep the run again from a machine that has it (`ganrepro keep-runs`), or delete the folder"
+
+
+def _kept_folders(paper: str) -> list[Path]:
+    return sorted(p for p in kept_runs_dir(paper).glob("*") if p.is_dir() and not p.name.startswith("."))
+
+
+def verify_kept(paper: str) -> list[tuple[str, str | None]]:
+    """(run id, None or the one-line problem) for each kept run of the paper: its bytes against its manifest and
+    its config.json against the paper-scale plan of its seed. Read only (`ganrepro check`)."""
+    from ganrepro.spec.config import load_config
+    from ganrepro.spec.plan import build_plan
+
+    folders = _kept_folders(paper)
+    if not folders:
+        return []
+    seeds = sorted({s for f in folders if (s := _kept_seed(f)) is not None}) or [0]
+    runs = _paper_runs(build_plan(load_config(None, {"scale": "paper", "papers": [paper], "seeds": seeds})), paper)
+    out: list[tuple[str, str | None]] = []
+    for f in folders:
+        try:
+            _verified(f, runs, FIX)
+            out.append((f.name, None))
+        except GanreproError as e:
+            out.append((f.name, str(e)))
+    return out
+
+
 def _kept_seed(folder: Path) -> int | None:
     """The seed a kept run's config.json names (None when it cannot be read: verification then says why)."""
     try:
@@ -161,15 +191,14 @@ def restore_runs(plan: Plan, paper: str) -> tuple[list[str], list[str]]:
     ids, one line per kept run left as it was). Every kept run is verified first: one damaged run restores none."""
     names.check("paper", paper, "ganrepro restore-runs")
     runs = _paper_runs(plan, paper)
-    folders = sorted(p for p in kept_runs_dir(paper).glob("*") if p.is_dir() and not p.name.startswith("."))
-    fix = "keep the run again from a machine that has it (`ganrepro keep-runs`), or delete the folder"
+    folders = _kept_folders(paper)
     restored, left, checked = [], [], []
     for f in folders:
         seed = _kept_seed(f)
         if seed is not None and seed not in plan.config["seeds"]:
             left.append(f"{f.name}: seed {seed} is not among this plan's seeds {plan.config['seeds']}")
             continue
-        checked.append((f, _verified(f, runs, f"{fix} ({f})")))
+        checked.append((f, _verified(f, runs, FIX)))
     for folder, files in checked:
         dst = run_dir(folder.name)
         if (dst / "status.json").exists():
