@@ -164,3 +164,13 @@ def test_check_verifies_kept_runs_and_fails_on_a_damaged_one(repo_copy):
     (kept_runs_dir(PAPER) / run.run_id / "status.json").write_text('{"status": "completed", "forged": true}')
     code, lines = check([PAPER], committed_only=True)
     assert code == 1 and any(f"kept run {run.run_id}: CHECK FAILED" in ln and "status.json" in ln for ln in lines)
+
+
+def test_plan_status_names_a_kept_run_that_is_not_here(repo_copy, capsys):
+    plan = _plan(seeds=(0,))
+    run = _finish(plan)
+    keep_runs(plan, PAPER)
+    subprocess.run(["rm", "-r", str(run.dir)], check=True)
+    assert main(["plan", "--status", "--config", "scale=paper", f"papers=[{PAPER}]", "seeds=[0]"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if run.run_id in ln)
+    assert "kept in git" in line and f"restore-runs {PAPER}" in line

@@ -64,6 +64,12 @@ def cmd_plan(args: argparse.Namespace) -> None:
         if args.status
         else None
     )
+    if progress:  # a run not started here may be kept in git from another machine (`ganrepro keep-runs`)
+        from ganrepro.verdicts.keep_runs import kept_runs_dir
+
+        for rid, r in plan.runs.items():
+            if progress[rid][0] == "not started" and (kept_runs_dir(r.paper) / rid).is_dir():
+                progress[rid] = ("kept", f"not here; kept in git: `ganrepro restore-runs {r.paper}` puts it back")
     print(describe(plan, progress))
 
 
