@@ -60,13 +60,18 @@ def test_keep_then_restore_gives_back_the_same_files_without_checkpoints(repo_co
     for d in (repo_copy / "results" / "runs").iterdir():  # another machine: no results/
         subprocess.run(["rm", "-r", str(d)], check=True)
     restored, left = restore_runs(plan, PAPER)
-    assert sorted(restored) == sorted(kept) and left == []
+    assert sorted(restored) == sorted(line.split()[0] for line in kept) and left == []
+    assert all(line.endswith("(new)") for line in kept)
     after = _bytes(run.dir)
     assert after == {k: v for k, v in before.items() if not k.startswith(("ckpt/", "snapshots/"))}
     # Snakemake reruns a job whose output is older than its input: status.json must be newer than config.json
     assert os.path.getmtime(run.dir / "status.json") > os.path.getmtime(run.dir / "config.json")
     again, left = restore_runs(plan, PAPER)
     assert again == [] and len(left) == 2 and "already has it" in left[0]
+    assert all(line.endswith("(unchanged)") for line in keep_runs(plan, PAPER)[0])
+    (run.dir / "losses.csv").write_text("iteration,loss_G,W_estimate\n10,1.0,2.5\n")  # trained again, other bytes
+    kept, _ = keep_runs(plan, PAPER)
+    assert f"{run.run_id} (replaced: its files differ from the kept ones)" in kept
 
 
 def test_the_dag_does_not_train_a_restored_run_again(repo_copy):

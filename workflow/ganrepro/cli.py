@@ -230,8 +230,8 @@ def cmd_keep_runs(args: argparse.Namespace) -> None:
     _, plan = _plan(args, args.paper)
     kept, waiting = keep_runs(plan, args.paper)
     print(f"kept {len(kept)} finished run(s) in {kept_runs_dir(args.paper)}")
-    for rid in kept:
-        print(f"  {rid}")
+    for line in kept:
+        print(f"  {line}")
     for line in waiting:
         print(f"  not kept: {line}")
 

@@ -58,8 +58,9 @@ def _small_files(folder: Path) -> list[Path]:
 
 
 def keep_runs(plan: Plan, paper: str) -> tuple[list[str], list[str]]:
-    """Copy the paper's finished runs (completed or diverged) into reproduced/runs/; returns (kept run ids, one
-    line per planned run that is not finished). A run kept before is replaced only when its files changed."""
+    """Copy the paper's finished runs (completed or diverged) into reproduced/runs/; returns (one line per kept run:
+    its id and new, unchanged or replaced; one line per planned run that is not finished). A run kept before is
+    replaced only when its files changed."""
     names.check("paper", paper, "ganrepro keep-runs")
     if not scales.comparable(plan.config["scale"]):
         raise GanreproError(
@@ -95,10 +96,9 @@ def keep_runs(plan: Plan, paper: str) -> tuple[list[str], list[str]]:
             "files": {f.as_posix(): sha256_file(src / f) for f in files},
         }
         dst = kept_runs_dir(paper) / rid
-        if (dst / MANIFEST).exists() and read_json(dst / MANIFEST, "delete the folder and keep it again").get(
-            "files"
-        ) == manifest["files"]:
-            kept.append(rid)  # the same bytes: nothing to replace
+        before = read_json(dst / MANIFEST, "delete the folder and keep it again") if (dst / MANIFEST).exists() else {}
+        if before.get("files") == manifest["files"]:
+            kept.append(f"{rid} (unchanged)")  # the same bytes: nothing to replace
             continue
         # staged beside, then swapped in: a kept run is whole, never half of an old and half of a new one
         stage = dst.with_name(f".{rid}.staging")
@@ -113,7 +113,8 @@ def keep_runs(plan: Plan, paper: str) -> tuple[list[str], list[str]]:
             dst.rename(old)
         stage.rename(dst)
         shutil.rmtree(old, ignore_errors=True)
-        kept.append(rid)
+        # the same config trained again gave other bytes (other code, or other numerics): said, never silent
+        kept.append(f"{rid} ({'replaced: its files differ from the kept ones' if before else 'new'})")
     return kept, waiting
 
 
