@@ -1,8 +1,9 @@
 """Golden trajectories: short runs of the authors' own code (WG main.py, GP gan_toy.py), recorded by
 tools/record_golden.py into tests/golden/, replayed through ganrepro's training loop (ganrepro.train.replay) with the
 same initial weights, real batches and random draws. Every critic and generator loss and the final weights must
-agree, in absolute terms and relative to the quantity's largest value: WGAN-clip within 1e-6 (float32; bitwise in
-practice), the float64 WGAN-GP toy within 1e-10. The tests need only the committed files, not the authors' code.
+agree, in absolute terms and relative to the quantity's scale: WGAN-clip within TOL (float32: bitwise on the
+recording CPU, not across CPUs; see TOL), the float64 WGAN-GP toy within 1e-10. The tests need only the committed
+files, not the authors' code.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from ganrepro.train import replay
 from ganrepro.train.engine import build_models
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
-TOL = {"float32": 1e-6, "float64": 1e-10}
+# float64 agrees to 1e-10 on any CPU. float32 agrees bitwise on the CPU that recorded (and in CI until 2026-12-07),
+# but not across CPUs: MKL/oneDNN choose their float32 kernels (and so the summation order) by CPU vendor and ISA.
+# Measured on an AMD EPYC (AVX-512) against files recorded on an Intel host: the WGAN-clip losses differ by at most
+# 9.8e-8 of their scale in the 27-G-it prefix and 1.2e-6 over the full run (loss_D, a difference of near-equal
+# terms, is measured against its terms' scale); the weights, after 2,220 chaotic clipped steps, by 1.2e-2 of the
+# largest |w|. Every slip the tests plant moves the prefix by 1.2e-4 or more (> 5 x TOL).
+TOL = {"float32": 1e-5, "float64": 1e-10}
+TOL_FINAL_WEIGHTS = {"float32": 5e-2, "float64": 1e-10}  # after the whole run; the losses carry the fine check
 Diff = dict[str, tuple[float, float]]  # quantity -> (largest absolute difference, the same over the largest |value|)
 
 
@@ -80,6 +88,11 @@ def _replay(name: str, iterations: int | None, **method_over: object) -> tuple[r
             if iterations is not None:  # a prefix: as many steps as the replay made
                 want = want[: len(got)]
             compare(f"{which}.{key}", got, want)
+    # loss_D = D(real) - D(fake) is a difference of near-equal terms: its error is relative to the terms' size
+    terms = [rec.critic_losses[k] for k in ("loss_D_real", "loss_D_fake") if k in rec.critic_losses]
+    if terms and np.isfinite(diff.get("critic.loss_D", (0.0, 0.0))[0]):
+        d = diff["critic.loss_D"][0]
+        diff["critic.loss_D"] = (d, d / max(max(float(np.abs(t).max()) for t in terms), 1e-30))
     if iterations is None:
         for net, state in (("G", res.G), ("D", res.D)):
             want = rec.state_dict("final", net, G if net == "G" else D, dtype)
@@ -91,9 +104,10 @@ def _replay(name: str, iterations: int | None, **method_over: object) -> tuple[r
 @pytest.mark.parametrize("name", ["wgan_mlp", "wgan_dcgan32", "wgangp_toy8_f64"])
 def test_golden_replay_agrees_with_the_authors_code(name: str) -> None:
     rec, res, diff = replay_golden(name)
-    tol = TOL[rec.meta["dtype"]]
+    dtype = rec.meta["dtype"]
     assert all(v == 0 for v in res.unused.values()), f"{name}: recorded draws left unused: {res.unused}"
-    bad = {k: v for k, v in diff.items() if not (v[0] <= tol and v[1] <= tol)}
+    tol = {k: TOL_FINAL_WEIGHTS[dtype] if k.startswith("final_") else TOL[dtype] for k in diff}
+    bad = {k: v for k, v in diff.items() if not (v[0] <= tol[k] and v[1] <= tol[k])}
     assert not bad, f"{name}: replay differs from {rec.meta['authors_repo']}@{rec.meta['authors_commit'][:12]}: {bad}"
 
 
@@ -122,7 +136,7 @@ def test_golden_replay_catches_a_slip_in_the_wgan_loop(slip: dict, iterations: i
         _, _, diff = replay_golden("wgan_mlp", iterations=iterations, **slip)
     except replay.ReplayMismatch:
         return  # the slipped loop asked for other draws than WG made: caught too
-    assert max(rel for _, rel in diff.values()) > 1000 * TOL["float32"], f"{slip} went unnoticed: {diff}"
+    assert max(rel for _, rel in diff.values()) > 5 * TOL["float32"], f"{slip} went unnoticed: {diff}"
 
 
 def test_golden_prefix_replay_agrees() -> None:
@@ -140,7 +154,8 @@ def test_golden_replay_catches_a_slip_in_the_gp_loss() -> None:
 def test_golden_short_last_batch() -> None:
     """WG main.py pairs an epoch's short last real batch with a full batch of fakes (found by this golden file)."""
     rec, _, diff = replay_golden("wgan_mlp_partial")
-    assert max(max(v) for v in diff.values()) <= TOL[rec.meta["dtype"]]
+    dtype = rec.meta["dtype"]
+    assert all(max(v) <= (TOL_FINAL_WEIGHTS if k.startswith("final_") else TOL)[dtype] for k, v in diff.items()), diff
 
 
 def test_recording_round_trips_through_npz_without_pickle(tmp_path: Path) -> None:

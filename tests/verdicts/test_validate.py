@@ -41,13 +41,15 @@ def test_a_paper_folder_without_its_deviations_fails_validate(repo_copy, capsys)
 
 
 def test_a_revised_claim_must_be_named_in_the_papers_deviations(repo_copy, capsys):
-    rev = [{"date": "2026-12-06", "old": "target -0.4", "why": "a test"}]
-    _edit(repo_copy, lambda s: _claim(s, FIG4).update(revisions=rev))
+    cid = "adam_less_stable"  # a claim that DEVIATIONS.md does not name (yet)
+    dev = repo_copy / "paper_tables" / "wgan" / "DEVIATIONS.md"
+    assert f"`{cid}`" not in dev.read_text()
+    rev = [{"date": "2026-12-06", "old": "window 500", "why": "a test"}]
+    _edit(repo_copy, lambda s: _claim(s, cid).update(revisions=rev))
     assert main(["validate"]) == 2
     err = capsys.readouterr().err
-    assert "paper_tables/wgan/DEVIATIONS.md" in err and FIG4 in err and "revisions:" in err
-    dev = repo_copy / "paper_tables" / "wgan" / "DEVIATIONS.md"
-    dev.write_text(dev.read_text() + f"| 99 | `{FIG4}` | - | - | Revised 2026-12-06: a test. |\n")
+    assert "paper_tables/wgan/DEVIATIONS.md" in err and cid in err and "revisions:" in err
+    dev.write_text(dev.read_text() + f"| 99 | `{cid}` | - | - | Revised 2026-12-06: a test. |\n")
     assert main(["validate"]) == 0  # control: named there, it passes
 
 
