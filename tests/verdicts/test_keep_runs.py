@@ -140,9 +140,11 @@ def test_seeds_outside_the_plan_are_left_and_unfinished_folders_are_not_overwrit
     s2.dir.mkdir(parents=True)
     (s2.dir / "ckpt").mkdir()
     (s2.dir / "ckpt" / "last.pt").write_bytes(b"a run in progress")
+    subprocess.run(["rm", "-r", str(s0.dir)], check=True)
     with pytest.raises(GanreproError, match="holds an unfinished run"):
         restore_runs(plan, PAPER)
     assert (s2.dir / "ckpt" / "last.pt").read_bytes() == b"a run in progress"
+    assert not s0.dir.exists()  # every destination is checked before any run is copied
 
 
 def test_keep_runs_keeps_paper_scale_only_and_the_cli_says_what_it_did(repo_copy, capsys):

@@ -32,6 +32,8 @@ LEFT_OUT_DIRS = ("ckpt", "snapshots")  # resume state and weights: large, and no
 LEFT_OUT_SUFFIXES = (".pt", ".tmp")
 MAX_BYTES = 8 << 20  # a kept run is its logs and pictures; more means something large slipped in
 FINISHED = ("completed", "diverged")  # a diverged run is a result too
+# restored file times, seconds before now: each job's output newer than its input (restore_runs)
+AGE_S = {"config.json": 3, CLAIMS_AT_START: 3, "status.json": 1, "eval": 0}  # anything else: 2
 
 
 def kept_runs_dir(paper: str) -> Path:
@@ -200,6 +202,7 @@ def restore_runs(plan: Plan, paper: str) -> tuple[list[str], list[str]]:
             left.append(f"{f.name}: seed {seed} is not among this plan's seeds {plan.config['seeds']}")
             continue
         checked.append((f, _verified(f, runs, FIX)))
+    todo = []  # every destination is checked before anything is copied, like every kept run above
     for folder, files in checked:
         dst = run_dir(folder.name)
         if (dst / "status.json").exists():
@@ -210,6 +213,8 @@ def restore_runs(plan: Plan, paper: str) -> tuple[list[str], list[str]]:
                 f"{dst} holds an unfinished run (checkpoint or logs); move it aside to restore the kept, finished one, "
                 "or let it finish"
             )
+        todo.append((folder, files, dst))
+    for folder, files, dst in todo:
         stage = dst.with_name(f".{folder.name}.restoring")
         shutil.rmtree(stage, ignore_errors=True)
         for rel in files:
@@ -219,16 +224,7 @@ def restore_runs(plan: Plan, paper: str) -> tuple[list[str], list[str]]:
         # status.json (the train rule's output), then eval/ (whose jobs read status.json)
         now = time.time()
         for rel in files:
-            first = rel.parts[0]
-            age = (
-                3
-                if first in ("config.json", CLAIMS_AT_START)
-                else 0
-                if first == "eval"
-                else 1
-                if first == "status.json"
-                else 2
-            )
+            age = AGE_S.get(rel.parts[0], 2)
             os.utime(stage / rel, (now - age, now - age))
         if dst.exists():
             shutil.rmtree(dst)
