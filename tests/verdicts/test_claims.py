@@ -292,7 +292,8 @@ def test_first_reach_per_seed():
     res = evaluate(_first_reach_claim(60), df)
     assert res["verdict"] == "inconclusive"
     assert res["seed_measured"] == [200.0, 300.0, 200.0] and res["seed_reference"] == [300.0, 200.0, 300.0]
-    assert "seeds would decide it" in res["detail"] and "95% interval" in res["detail"]
+    assert "seeds would pass a one-sided 5% t-test for the claim at this effect" in res["detail"]
+    assert "95% interval" in res["detail"]
 
 
 def test_argmin_and_argmax_of_the_seed_mean_curve():
@@ -362,7 +363,9 @@ def test_the_control_is_judged_per_seed_and_a_tied_seed_is_inconclusive():
     assert (res["verdict"], res["seeds_holding"], res["seeds_total"]) == ("inconclusive", 1, 3)
     assert res["seed_verdicts"] == "0:holds 1:inconclusive 2:inconclusive"
     assert "in seeds 1, 2 the check also holds on its control" in res["detail"] and "1/3 seeds hold" in res["detail"]
-    assert "seeds would decide it at this effect" in res["detail"]  # as for any inconclusive verdict
+    # no count of seeds: more seeds that tie with the control would add ties, not evidence
+    assert "seeds would pass" not in res["detail"]
+    assert "more seeds decide it only where they separate the claim from its control" in res["detail"]
     # control: strictly earlier in every seed, so the control fails in every seed and the claim holds
     res = evaluate(_no_later_claim(), _curves(*earlier))
     assert (res["verdict"], res["seeds_holding"], res["seed_verdicts"]) == ("holds", 3, "0:holds 1:holds 2:holds")
@@ -370,6 +373,7 @@ def test_the_control_is_judged_per_seed_and_a_tied_seed_is_inconclusive():
     # a tie in every seed: inconclusive in every seed, as before
     res = evaluate(_no_later_claim(), _curves(*tied))
     assert (res["verdict"], res["seeds_holding"]) == ("inconclusive", 0)
+    assert "seeds would" not in res["detail"]  # not "3 seeds would give a verdict": there are 3, all tied
     # a seed that fails stays failed; ties are judged seeds, so 1 fail + 2 ties is inconclusive, not preliminary
     later = ([90, 80, 55, 40], [90, 50, 40, 30])
     res = evaluate(_no_later_claim(), pd.concat([_curves(*later, (0,)), _curves(*tied, (1, 2))]))
@@ -401,3 +405,17 @@ def test_each_seed_is_judged_at_its_own_last_snapshot_when_one_diverged_early():
     r = evaluate(at4, df)
     assert r["verdict"] == "preliminary" and (r["seeds_holding"], r["seeds_total"]) == (2, 3)
     assert "not judged in 1/3" in r["detail"]
+
+
+def test_the_seed_count_is_given_only_where_more_seeds_could_change_the_verdict():
+    from ganrepro.verdicts.claims import MIN_SEEDS, _seeds_needed
+
+    # two agreeing seeds: a third gives a verdict; three or more agreeing seeds need no count
+    assert _seeds_needed(1.0, 0.0, 2) == f"; every seed agrees, {MIN_SEEDS} seeds would give a verdict"
+    assert _seeds_needed(1.0, 0.0, MIN_SEEDS) == ""
+    assert _seeds_needed(0.0, 1.0, 5) == ""  # a zero effect: no number of seeds decides it
+    # mean 1, sd 2: t = sqrt(k) / 2 passes the one-sided 5% quantile first at k = 13 (3.606 / 2 = 1.80 >= 1.782)
+    want = "; about 13 seeds would pass a one-sided 5% t-test for the claim at this effect"
+    assert _seeds_needed(1.0, 2.0, 3) == want
+    assert "13 seeds would pass a one-sided 5% t-test against the claim" in _seeds_needed(-1.0, 2.0, 3)
+    assert "over 1,000" in _seeds_needed(1e-3, 1.0, 3)

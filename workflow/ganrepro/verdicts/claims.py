@@ -338,19 +338,23 @@ def seed_summary(check: dict[str, Any], measured: list[float], reference: list[f
         f"95% interval [{mean - half:.4g}, {mean + half:.4g}]"
     )
     if verdict in ("inconclusive", "preliminary"):
-        text += _seeds_needed(mean, sd)
+        text += _seeds_needed(mean, sd, n)
     return text
 
 
-def _seeds_needed(mean: float, sd: float) -> str:
-    """'; about k seeds would decide it at this effect': the smallest n at which the observed mean effect passes a
-    one-sided 5% t-test with the observed spread ('' for a zero effect, which no number of seeds decides)."""
+def _seeds_needed(mean: float, sd: float, n: int) -> str:
+    """'; about k seeds would pass a one-sided 5% t-test for (against) the claim at this effect': the smallest k at
+    which the observed mean effect passes that test on its side of 0 with the observed spread ('' for a zero effect,
+    which no number of seeds decides, and for n >= MIN_SEEDS seeds that all agree, where the count says nothing)."""
     if mean == 0:
         return ""
     if sd == 0:
-        return f"; every seed agrees, {MIN_SEEDS} seeds would decide it"
+        return f"; every seed agrees, {MIN_SEEDS} seeds would give a verdict" if n < MIN_SEEDS else ""
+    side = "for" if mean > 0 else "against"
     need = next((k for k in range(2, 1001) if abs(mean) / (sd / math.sqrt(k)) >= _t(T95, k - 1, 1.645)), None)
-    return f"; about {need} seeds would decide it at this effect" if need else "; over 1,000 seeds would be needed"
+    if need is None:
+        return f"; over 1,000 seeds would be needed to pass a one-sided 5% t-test {side} the claim at this effect"
+    return f"; about {need} seeds would pass a one-sided 5% t-test {side} the claim at this effect"
 
 
 def evaluate(claim: dict[str, Any], df: pd.DataFrame | None, published: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -426,9 +430,10 @@ def _judge_ties(check: dict[str, Any], out: dict[str, Any], c_out: dict[str, Any
     )
     if final == "preliminary":
         note += f" ({MIN_SEEDS} judged seeds needed for a verdict)"
-    e = np.asarray(effects(check, out["seed_measured"], out["seed_reference"]), dtype=float)
-    if final in ("inconclusive", "preliminary") and len(e) >= 2 and np.isfinite(e).all() and "would decide" not in note:
-        note += _seeds_needed(float(e.mean()), float(e.std(ddof=1)))
+    if final in ("inconclusive", "preliminary"):
+        # no count of seeds from the effect here: a tied seed's effect is measured against the threshold, not
+        # against the control, so more seeds like these would add ties, not evidence
+        note += "; more seeds decide it only where they separate the claim from its control"
     out.update(
         verdict=final,
         seeds_holding=verdicts.count("holds"),
