@@ -3,6 +3,7 @@ machine, so that seeds trained in different sessions add up to one artifact."""
 
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -13,6 +14,11 @@ from ganrepro.spec.plan import build_plan, write_run_config
 from ganrepro.verdicts.keep_runs import MANIFEST, keep_runs, kept_runs_dir, restore_runs
 
 PAPER = "wgangp_columbia"
+
+
+def _rm(*dirs) -> None:
+    for d in dirs:
+        shutil.rmtree(d)
 
 
 def _plan(seeds=(0, 1, 2), scale="paper"):
@@ -58,7 +64,7 @@ def test_keep_then_restore_gives_back_the_same_files_without_checkpoints(repo_co
     assert not (folder / "ckpt").exists() and not (folder / "snapshots").exists()
 
     for d in (repo_copy / "results" / "runs").iterdir():  # another machine: no results/
-        subprocess.run(["rm", "-r", str(d)], check=True)
+        _rm(d)
     restored, left = restore_runs(plan, PAPER)
     assert sorted(restored) == sorted(line.split()[0] for line in kept) and left == []
     assert all(line.endswith("(new)") for line in kept)
@@ -78,7 +84,7 @@ def test_the_dag_does_not_train_a_restored_run_again(repo_copy):
     plan = _plan(seeds=(0,))
     run = _finish(plan)
     keep_runs(plan, PAPER)
-    subprocess.run(["rm", "-r", str(run.dir)], check=True)
+    _rm(run.dir)
     restore_runs(plan, PAPER)
     target = f"results/runs/{run.run_id}/status.json"
     cmd = ["snakemake", "-n", "--cores", "1", target, "--config", "scale=paper", f"papers=[{PAPER}]", "seeds=[0]"]
@@ -95,7 +101,7 @@ def test_a_damaged_kept_run_restores_nothing_and_names_the_file(repo_copy):
     plan = _plan()
     good, bad = _finish(plan), _finish(plan, "fmnist_mlp", 1)
     keep_runs(plan, PAPER)
-    subprocess.run(["rm", "-r", str(good.dir), str(bad.dir)], check=True)
+    _rm(good.dir, bad.dir)
     (kept_runs_dir(PAPER) / bad.run_id / "losses.csv").write_text("iteration,loss_G\n10,0.0\n")
     with pytest.raises(GanreproError, match=r"losses\.csv: its bytes differ"):
         restore_runs(plan, PAPER)
@@ -106,7 +112,7 @@ def test_a_file_the_manifest_does_not_list_is_refused(repo_copy):
     plan = _plan()
     run = _finish(plan)
     keep_runs(plan, PAPER)
-    subprocess.run(["rm", "-r", str(run.dir)], check=True)
+    _rm(run.dir)
     (kept_runs_dir(PAPER) / run.run_id / "extra.csv").write_text("a\n1\n")
     with pytest.raises(GanreproError, match="extra.csv, which its manifest does not list"):
         restore_runs(plan, PAPER)
@@ -116,7 +122,7 @@ def test_a_kept_run_of_another_config_is_refused(repo_copy):
     plan = _plan()
     run = _finish(plan)
     keep_runs(plan, PAPER)
-    subprocess.run(["rm", "-r", str(run.dir)], check=True)
+    _rm(run.dir)
     folder = kept_runs_dir(PAPER) / run.run_id
     cfg = json.loads((folder / "config.json").read_text())
     cfg["iterations"] = 100  # the manifest updated too: only the plan can tell
@@ -134,13 +140,13 @@ def test_seeds_outside_the_plan_are_left_and_unfinished_folders_are_not_overwrit
     plan = _plan()
     s0, s2 = _finish(plan), _finish(plan, "fmnist_mlp", 2)
     keep_runs(plan, PAPER)
-    subprocess.run(["rm", "-r", str(s0.dir), str(s2.dir)], check=True)
+    _rm(s0.dir, s2.dir)
     restored, left = restore_runs(_plan(seeds=(0,)), PAPER)
     assert restored == [s0.run_id] and len(left) == 1 and "seed 2 is not among" in left[0]
     s2.dir.mkdir(parents=True)
     (s2.dir / "ckpt").mkdir()
     (s2.dir / "ckpt" / "last.pt").write_bytes(b"a run in progress")
-    subprocess.run(["rm", "-r", str(s0.dir)], check=True)
+    _rm(s0.dir)
     with pytest.raises(GanreproError, match="holds an unfinished run"):
         restore_runs(plan, PAPER)
     assert (s2.dir / "ckpt" / "last.pt").read_bytes() == b"a run in progress"
@@ -155,7 +161,7 @@ def test_keep_runs_keeps_paper_scale_only_and_the_cli_says_what_it_did(repo_copy
     assert main(["keep-runs", PAPER, "--config", "scale=paper", "seeds=[0,1,2]"]) == 0
     out = capsys.readouterr().out
     assert "kept 1 finished run(s)" in out and run.run_id in out and "not kept:" in out
-    subprocess.run(["rm", "-r", str(run.dir)], check=True)
+    _rm(run.dir)
     assert main(["restore-runs", PAPER, "--config", "scale=paper", "seeds=[0,1,2]"]) == 0
     assert "restored 1 kept run(s)" in capsys.readouterr().out and (run.dir / "status.json").exists()
 
@@ -177,7 +183,7 @@ def test_plan_status_names_a_kept_run_that_is_not_here(repo_copy, capsys):
     plan = _plan(seeds=(0,))
     run = _finish(plan)
     keep_runs(plan, PAPER)
-    subprocess.run(["rm", "-r", str(run.dir)], check=True)
+    _rm(run.dir)
     assert main(["plan", "--status", "--config", "scale=paper", f"papers=[{PAPER}]", "seeds=[0]"]) == 0
     line = next(ln for ln in capsys.readouterr().out.splitlines() if run.run_id in ln)
     assert "kept in git" in line and f"restore-runs {PAPER}" in line
