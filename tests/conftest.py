@@ -77,6 +77,41 @@ def tiny_run_config(**over) -> dict:
     return cfg
 
 
+WGANGP_ADAM = {
+    "name": "wgangp",
+    "optimizer_D": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
+    "optimizer_G": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
+    "critic_iters": 2,
+    "gp_lambda": 10.0,
+}
+
+
+def tiny_grey28_run_config(dataset: str, *, iterations: int, nz: int = 16, bn_g: bool = False, **over) -> dict:
+    """tiny_run_config on a 28x28 grey dataset of files (MNIST, Fashion-MNIST) with the WGAN-GP MNIST nets at
+    width 8, WGAN-GP's Adam (override `method` for another), a snapshot and a checkpoint at the last iteration."""
+    return (
+        tiny_run_config(
+            method=WGANGP_ADAM,
+            dataset={
+                "name": dataset,
+                "image_size": 28,
+                "channels": 1,
+                "value_range": [0.0, 1.0],
+                "split": "train",
+                "interpolation": "bilinear",
+            },
+            G={"name": "gp_mnist_g", "image_size": 28, "channels": 1, "nz": nz, "width": 8, "bn": bn_g},
+            D={"name": "gp_mnist_d", "image_size": 28, "channels": 1, "width": 8, "bn": False},
+            batch_size=16,
+            iterations=iterations,
+            log_every=1,
+            snapshot_every=iterations,
+            checkpoint_every=iterations,
+        )
+        | over
+    )
+
+
 def as_checkpoint_of(path, cfg: dict) -> None:
     """Relabel a checkpoint as one written by the run `cfg`. Tests that stand in for an interrupted long run by a
     finished short one need this: a checkpoint of another run configuration is set aside, never resumed."""

@@ -14,7 +14,7 @@ from ganrepro import data
 from ganrepro.data import assets
 from ganrepro.train.engine import train
 
-from ..conftest import tiny_run_config
+from ..conftest import WGANGP_ADAM, tiny_grey28_run_config, tiny_run_config
 
 SRC = Path("/usr/share/datasets/fashion-mnist")
 pytestmark = pytest.mark.skipif(
@@ -64,30 +64,7 @@ def test_shapes_classes_and_range(data_root):
 
 
 def test_tiny_wgangp_run_on_real_fashion_mnist(data_root, tmp_path):
-    cfg = tiny_run_config(
-        method={
-            "name": "wgangp",
-            "optimizer_D": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
-            "optimizer_G": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
-            "critic_iters": 5,
-            "gp_lambda": 10.0,
-        },
-        dataset={
-            "name": "fashion_mnist",
-            "image_size": 28,
-            "channels": 1,
-            "value_range": [0.0, 1.0],
-            "split": "train",
-            "interpolation": "bilinear",
-        },
-        G={"name": "gp_mnist_g", "image_size": 28, "channels": 1, "nz": 128, "width": 8, "bn": False},
-        D={"name": "gp_mnist_d", "image_size": 28, "channels": 1, "width": 8, "bn": False},
-        batch_size=16,
-        iterations=3,
-        log_every=1,
-        snapshot_every=3,
-        checkpoint_every=3,
-    )
+    cfg = tiny_grey28_run_config("fashion_mnist", iterations=3, nz=128, method={**WGANGP_ADAM, "critic_iters": 5})
     d = tmp_path / "run"
     d.mkdir()
     (d / "config.json").write_text(json.dumps(cfg))
@@ -101,35 +78,11 @@ def test_tiny_wgangp_run_on_real_fashion_mnist(data_root, tmp_path):
 def test_cli_train_with_data_root_and_sources(data_root, tmp_path, capsys):
     from ganrepro.cli import main
 
-    cfg = tiny_run_config(
-        method={
-            "name": "wgan",
-            "optimizer_D": {"name": "rmsprop", "lr": 5e-5, "alpha": 0.99, "eps": 1e-8},
-            "optimizer_G": {"name": "rmsprop", "lr": 5e-5, "alpha": 0.99, "eps": 1e-8},
-            "clip": 0.01,
-            "critic_iters": 2,
-            "warmup_critic_iters": 2,
-            "warmup_g_iters": 1,
-            "warmup_every": 500,
-            "clip_timing": "before_step",
-            "critic_block_ends_with_epoch": True,
-            "keep_partial_batch": True,
-        },
-        dataset={
-            "name": "fashion_mnist",
-            "image_size": 28,
-            "channels": 1,
-            "value_range": [0.0, 1.0],
-            "split": "train",
-            "interpolation": "bilinear",
-        },
-        G={"name": "gp_mnist_g", "image_size": 28, "channels": 1, "nz": 16, "width": 8, "bn": True},
-        D={"name": "gp_mnist_d", "image_size": 28, "channels": 1, "width": 8, "bn": False},
-        batch_size=16,
+    cfg = tiny_grey28_run_config(
+        "fashion_mnist",
         iterations=2,
-        log_every=1,
-        snapshot_every=2,
-        checkpoint_every=2,
+        bn_g=True,
+        method=tiny_run_config()["method"] | {"critic_iters": 2, "warmup_critic_iters": 2, "warmup_g_iters": 1},
     )
     d = tmp_path / "run"
     d.mkdir()

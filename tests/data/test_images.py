@@ -23,7 +23,7 @@ from ganrepro.data import images as img_mod
 from ganrepro.train.engine import train
 from PIL import Image
 
-from ..conftest import tiny_run_config
+from ..conftest import tiny_grey28_run_config, tiny_run_config
 
 RNG = np.random.default_rng(0)
 
@@ -180,31 +180,7 @@ def test_bad_kwargs_are_named(fake_mnist):
 
 # ---------------------------------------------------------------------------------------------------- engine
 def _mnist_run(**over):
-    return tiny_run_config(
-        method={
-            "name": "wgangp",
-            "optimizer_D": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
-            "optimizer_G": {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8},
-            "critic_iters": 2,
-            "gp_lambda": 10.0,
-        },
-        dataset={
-            "name": "mnist",
-            "image_size": 28,
-            "channels": 1,
-            "value_range": [0.0, 1.0],
-            "split": "train",
-            "interpolation": "bilinear",
-        },
-        G={"name": "gp_mnist_g", "image_size": 28, "channels": 1, "nz": 16, "width": 8, "bn": False},
-        D={"name": "gp_mnist_d", "image_size": 28, "channels": 1, "width": 8, "bn": False},
-        batch_size=8,
-        iterations=2,
-        log_every=1,
-        snapshot_every=2,
-        checkpoint_every=2,
-        **over,
-    )
+    return tiny_grey28_run_config("mnist", iterations=2, batch_size=8, **over)
 
 
 def test_engine_trains_on_files_from_data_root_and_records_them(fake_mnist, tmp_path):
