@@ -229,16 +229,21 @@ def test_a_committed_result_relabelled_smoke_fails_check(wgan_copy):
     assert code == 1 and "CHECK FAILED" in line and "scale smoke" in line and "git checkout" in line
 
 
-def test_keep_refuses_an_incomplete_artifact_and_changes_nothing(wgan_copy, capsys):
+def _fresh_copy_with_new_fig1(wgan_copy):
+    """Fresh results equal to the kept ones except fig1's PNG (so keeping fig1 alone would show);
+    returns the kept and fresh folders and the kept files' bytes before anything is kept."""
     kept = wgan_copy / "paper_tables" / "wgan" / "reproduced"
     fresh = wgan_copy / "results" / "paper_tables" / "wgan"
     shutil.copytree(kept, fresh)
-    # a fresh fig1 that differs from the kept one, so that keeping it alone would show
     (fresh / "fig1.png").write_bytes(b"new png")
     prov = json.loads((fresh / "fig1.provenance.json").read_text())
     prov["files_sha256"]["png"] = hashlib.sha256(b"new png").hexdigest()
     (fresh / "fig1.provenance.json").write_text(json.dumps(prov))
-    before = {p.name: p.read_bytes() for p in kept.iterdir()}
+    return kept, fresh, {p.name: p.read_bytes() for p in kept.iterdir()}
+
+
+def test_keep_refuses_an_incomplete_artifact_and_changes_nothing(wgan_copy, capsys):
+    kept, fresh, before = _fresh_copy_with_new_fig1(wgan_copy)
     (fresh / "fig2.csv").unlink()
     assert main(["keep", "wgan", "fig1", "fig2"]) == 2
     err = capsys.readouterr().err
@@ -249,14 +254,7 @@ def test_keep_refuses_an_incomplete_artifact_and_changes_nothing(wgan_copy, caps
 def test_keep_restores_the_previous_files_when_verdicts_cannot_be_recorded(wgan_copy, monkeypatch, capsys):
     import ganrepro.verdicts.check as check_mod
 
-    kept = wgan_copy / "paper_tables" / "wgan" / "reproduced"
-    fresh = wgan_copy / "results" / "paper_tables" / "wgan"
-    shutil.copytree(kept, fresh)
-    (fresh / "fig1.png").write_bytes(b"new png")
-    prov = json.loads((fresh / "fig1.provenance.json").read_text())
-    prov["files_sha256"]["png"] = hashlib.sha256(b"new png").hexdigest()
-    (fresh / "fig1.provenance.json").write_text(json.dumps(prov))
-    before = {p.name: p.read_bytes() for p in kept.iterdir()}
+    kept, fresh, before = _fresh_copy_with_new_fig1(wgan_copy)
 
     def broken(paper, same=frozenset()):
         raise check_mod.GanreproError("a claim no longer fits")
