@@ -254,7 +254,7 @@ def test_keep_refuses_an_incomplete_artifact_and_changes_nothing(wgan_copy, caps
 def test_keep_restores_the_previous_files_when_verdicts_cannot_be_recorded(wgan_copy, monkeypatch, capsys):
     import ganrepro.verdicts.check as check_mod
 
-    kept, fresh, before = _fresh_copy_with_new_fig1(wgan_copy)
+    kept, _, before = _fresh_copy_with_new_fig1(wgan_copy)
 
     def broken(paper, same=frozenset()):
         raise check_mod.GanreproError("a claim no longer fits")
